@@ -1,0 +1,223 @@
+import './core/fastify-types.js';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifySwagger from '@fastify/swagger';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { hasRole, type Config } from './config/config.js';
+import { requireAuth } from './core/auth.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { toHttpError } from './core/http-errors.js';
+import { createMetrics } from './core/metrics.js';
+import { openDatabase, type Database } from './db/database.js';
+import { execHandler, noopHandler } from './jobs/builtin-handlers.js';
+import { LocalProcessExecutor, PythonEnvManager } from './jobs/executor/index.js';
+import type { Executor } from './jobs/executor/types.js';
+import { JobHandlerRegistry } from './jobs/job-handler.js';
+import { JobStore } from './jobs/job-store.js';
+import { Worker } from './jobs/worker.js';
+import { identityRoutes } from './modules/identity/routes.js';
+import { IdentityService, type BootstrapResult } from './modules/identity/service.js';
+import { SqlIdentityStore } from './modules/identity/store.js';
+import { jobRoutes } from './modules/jobs/routes.js';
+import { JobService } from './modules/jobs/service.js';
+import { systemRoutes } from './modules/system/routes.js';
+import { VERSION } from './version.js';
+
+export interface BuildOptions {
+  clock?: Clock;
+  /** Use this logger instead of building one from the config (tests pass a silent one). */
+  logger?: FastifyBaseLogger;
+  /** Extra job handlers (tests, later modules). */
+  handlers?: JobHandlerRegistry;
+  /** Where the built portal lives; defaults to packages/web/dist beside this package. */
+  portalDir?: string;
+  workerBackoffMs?: { base: number; max: number };
+}
+
+export interface HangarApp {
+  http: FastifyInstance;
+  database: Database;
+  worker: Worker | null;
+  identity: IdentityService;
+  jobs: JobService;
+  bootstrap: BootstrapResult;
+  /** Starts background roles (the worker); call after listening. */
+  start(): void;
+  /** Stops the worker (grace period), the HTTP server and the store, in that order. */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Wires every module for the given configuration: opens and migrates the store, bootstraps the first
+ * admin, registers the routes of the configured roles and creates (but does not start) the worker.
+ * Does not listen; `main.ts` does, and tests use `http.inject()`.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<HangarApp> {
+  const clock = options.clock ?? systemClock;
+  const database = await openDatabase({ url: config.db, sqliteSynchronous: config.sqliteSynchronous, statementTimeoutMs: config.requestTimeoutMs });
+  let started = false;
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+
+  const http = Fastify({
+    loggerInstance: options.logger,
+    logger: options.logger ? undefined : { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const metrics = createMetrics();
+  const identityStore = new SqlIdentityStore(database.db);
+  const identity = new IdentityService(identityStore, clock, config.authCacheTtlMs);
+  const bootstrap = await identity.bootstrap({ adminPassword: config.adminPassword, adminToken: config.adminToken });
+
+  const jobStore = new JobStore(database.db, database.engine, clock);
+  metrics.jobsByState(() => jobStore.countByState());
+  const executors = new Map<string, Executor>([
+    [
+      'local',
+      new LocalProcessExecutor({
+        workRoot: path.join(config.dataDir, 'work'),
+        pythonEnvs: new PythonEnvManager({ root: config.pythonEnvsDir ?? path.join(config.dataDir, 'python-envs') }),
+        maxLogBytes: config.jobMaxLogBytes,
+      }),
+    ],
+  ]);
+  const handlers = options.handlers ?? new JobHandlerRegistry();
+  handlers.register(noopHandler).register(execHandler(executors));
+  const worker = hasRole(config, 'worker')
+    ? new Worker({
+        store: jobStore,
+        handlers,
+        logger: http.log,
+        concurrency: config.workerConcurrency,
+        pollMs: config.workerPollMs,
+        leaseMs: config.jobLeaseMs,
+        maxLogBytes: config.jobMaxLogBytes,
+        baseBackoffMs: options.workerBackoffMs?.base,
+        maxBackoffMs: options.workerBackoffMs?.max,
+        onSettled: (j) => metrics.jobsSettled.inc({ kind: j.kind, outcome: j.type }),
+      })
+    : null;
+  const jobs = new JobService(jobStore, handlers, clock, () => worker?.wake());
+
+  http.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    req.auth = null;
+    const header = req.headers.authorization;
+    if (req.routeOptions.config.public || req.is404) {
+      // Public routes learn who calls when credentials are sent, but never fail because of them.
+      if (header) req.auth = await identity.authenticate(header).catch(() => null);
+      return;
+    }
+    // Authenticate at the edge so no body of an anonymous caller is parsed; services still authorize.
+    req.auth = requireAuth(await identity.authenticate(header));
+  });
+  http.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  http.setErrorHandler((err, req, reply) => {
+    const { status, body } = toHttpError(err, req.id);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  http.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id } }),
+  );
+
+  await http.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Hangar API', version: VERSION, description: 'Self-service MLOps platform' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (hgr_...)' },
+          basic: { type: 'http', scheme: 'basic', description: 'username + password, or username + API token' },
+        },
+      },
+      security: [{ bearer: [] }, { basic: [] }],
+    },
+    transform: ({ schema, url, route }) => {
+      // Routes marked public need no credentials; say so in the spec.
+      const isPublic = (route.config as { public?: boolean } | undefined)?.public;
+      return { schema: isPublic ? { ...schema, security: [] } : schema, url } as never;
+    },
+  });
+
+  await http.register(
+    systemRoutes(
+      {
+        database,
+        metrics: metrics.registry,
+        version: VERSION,
+        roles: config.role === 'all' ? ['api', 'serving', 'worker'] : [config.role],
+        isStarted: () => started,
+        openapi: () => http.swagger(),
+      },
+      config.metricsPublic,
+    ),
+  );
+  if (hasRole(config, 'api')) {
+    await http.register(identityRoutes(identity));
+    await http.register(jobRoutes(jobs));
+    const portalDir = options.portalDir ?? path.resolve(import.meta.dirname, '../../web/dist');
+    if (existsSync(path.join(portalDir, 'index.html'))) {
+      await http.register(async (scope) => {
+        // The portal shell must load before anyone has logged in.
+        scope.addHook('onRoute', (route) => {
+          route.config = { ...(route.config ?? {}), public: true } as never;
+        });
+        await scope.register(fastifyStatic, { root: portalDir, wildcard: false, index: ['index.html'] });
+      });
+    }
+  }
+
+  const flushTimer = setInterval(() => void identity.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')), 10_000);
+  flushTimer.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    http,
+    database,
+    worker,
+    identity,
+    jobs,
+    bootstrap,
+    start() {
+      worker?.start();
+      started = true;
+    },
+    close() {
+      closing ??= (async () => {
+        started = false;
+        clearInterval(flushTimer);
+        await worker?.stop(config.shutdownGraceMs);
+        await http.close();
+        await identity.flushTokenUses().catch(() => {});
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

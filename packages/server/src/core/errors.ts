@@ -1,0 +1,47 @@
+/**
+ * Domain errors carry a stable machine-readable code and know nothing of HTTP; the one mapper in
+ * `http-errors.ts` turns them into responses. Throw these from services and stores.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The caller sent something invalid; `field` names the offending input where there is one. */
+export class InputError extends DomainError {
+  readonly code = 'invalid_input';
+  constructor(
+    message: string,
+    readonly field?: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, field ? { field, ...details } : details);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'not_found';
+}
+
+export class ConflictError extends DomainError {
+  readonly code = 'conflict';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'unauthenticated';
+}
+
+/** A dependency (database, object store) cannot be reached; retrying later may succeed. */
+export class UnavailableError extends DomainError {
+  readonly code = 'unavailable';
+}

@@ -1,0 +1,21 @@
+import type { Kysely, Migration } from 'kysely';
+import type { Engine } from '../dialect.js';
+import * as m0001 from './0001_core.js';
+
+interface EngineMigration {
+  up(db: Kysely<unknown>, engine: Engine): Promise<void>;
+}
+
+/**
+ * Migrations in order. They are listed statically (not discovered from the file system) so the
+ * compiled server needs no directory scan at boot and a missing file is a compile error.
+ */
+const ALL: Record<string, EngineMigration> = {
+  '0001_core': m0001,
+};
+
+export function migrationsFor(engine: Engine): Record<string, Migration> {
+  return Object.fromEntries(
+    Object.entries(ALL).map(([name, m]) => [name, { up: (db: Kysely<unknown>) => m.up(db, engine) }]),
+  );
+}

@@ -1,0 +1,66 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiTokensTable, DB, UsersTable } from '../../db/schema.js';
+
+export type UserRow = Selectable<UsersTable>;
+export type TokenRow = Selectable<ApiTokensTable>;
+
+/** Persistence for users and API tokens. */
+export interface IdentityStore {
+  countUsers(): Promise<number>;
+  userById(id: string): Promise<UserRow | undefined>;
+  userByUsername(username: string): Promise<UserRow | undefined>;
+  insertUser(user: UserRow): Promise<void>;
+  tokenByHash(hash: string): Promise<TokenRow | undefined>;
+  insertToken(token: TokenRow): Promise<void>;
+  tokensOfUser(userId: string): Promise<TokenRow[]>;
+  revokeToken(id: string, userId: string | null, at: number): Promise<boolean>;
+  /** Records last use of many tokens at once (batched off the request path). */
+  touchTokens(uses: Map<string, number>): Promise<void>;
+}
+
+export class SqlIdentityStore implements IdentityStore {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async countUsers() {
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  userById(id: string) {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  userByUsername(username: string) {
+    return this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  }
+
+  async insertUser(user: UserRow) {
+    await this.db.insertInto('users').values(user).execute();
+  }
+
+  tokenByHash(hash: string) {
+    return this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  }
+
+  async insertToken(token: TokenRow) {
+    await this.db.insertInto('api_tokens').values(token).execute();
+  }
+
+  tokensOfUser(userId: string) {
+    return this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id', 'desc').execute();
+  }
+
+  async revokeToken(id: string, userId: string | null, at: number) {
+    let q = this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null);
+    if (userId) q = q.where('user_id', '=', userId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async touchTokens(uses: Map<string, number>) {
+    if (uses.size === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (const [id, at] of uses) await tx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    });
+  }
+}
