@@ -10,6 +10,7 @@ import { hasRole, type Config } from './config/config.js';
 import { requireAuth } from './core/auth.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { toHttpError } from './core/http-errors.js';
+import { validatorCompiler } from './core/validation.js';
 import { createMetrics } from './core/metrics.js';
 import { openDatabase, type Database } from './db/database.js';
 import { execHandler, noopHandler } from './jobs/builtin-handlers.js';
@@ -81,8 +82,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  http.setValidatorCompiler(validatorCompiler());
 
   const metrics = createMetrics();
   const identityStore = new SqlIdentityStore(database.db);

@@ -1,0 +1,3 @@
+export async function generateSdk(_spec: Record<string, unknown>): Promise<Record<string, string>> {
+  return {};
+}
