@@ -170,7 +170,7 @@ export class JobStore {
           .limit(limit),
       ).execute();
       if (ids.length === 0) return [];
-      return tx
+      const rows = await tx
         .updateTable('jobs')
         .set((eb) => ({
           state: 'running',
@@ -187,6 +187,9 @@ export class JobStore {
         )
         .returningAll()
         .execute();
+      // RETURNING follows no particular order; hand jobs out in claim (priority) order.
+      const rank = new Map(ids.map((r, i) => [r.id, i]));
+      return rows.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
     });
   }
 

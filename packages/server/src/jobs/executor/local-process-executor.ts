@@ -124,19 +124,21 @@ function emptyUsage(): ResourceUsage {
  * VIRTUAL_ENV set), a fresh work directory under `workRoot` unless `spec.cwd` is given (removed
  * afterwards), and its own session and process group. Cancellation via the AbortSignal and
  * `timeoutMs` send SIGTERM to the whole tree and SIGKILL `killGraceMs` later; background
- * processes still alive when the command exits normally are killed the same way, so no run
- * leaks processes (except ones that escaped with their own setsid()). stdout/stderr are
+ * processes still alive when the command exits normally are killed the same way, so a run
+ * leaks no processes except ones that escaped with their own setsid() (their pipes are
+ * abandoned after a second). stdout/stderr, and the venv build's output as 'system', are
  * forwarded as UTF-8 text up to `maxLogBytes` in total; the rest is drained, counted and
  * reported in one 'system' line. `run` resolves for every process outcome: a command missing
  * from the child's PATH resolves with exit code 127 (126 when not executable) and a 'system'
- * line, without spawning anything; an abort before start resolves as cancelled. It rejects
- * only for an invalid spec, a missing `spec.cwd`, a failed virtualenv build, or when /bin/sh
- * itself cannot be spawned. Because the command runs under `/bin/sh`, a command killed by a
- * signal it did not get from the executor (a crash, the OOM killer) is reported the shell's way,
- * `exitCode: 128 + n` with `signal: null`, plus a 'system' line naming the likely signal: the
- * shell's status cannot distinguish that from a program that exits with 128 + n itself. When
- * the executor kills the tree, the shell dies by the signal too and `signal` is reported
- * exactly. `argv[0]` seen by the program is the resolved absolute path.
+ * line, without spawning anything; an abort before the process starts (also while its venv is
+ * being built, which carries on for later runs) resolves as cancelled. It rejects only for an
+ * invalid spec, a missing `spec.cwd`, a failed virtualenv build, or when /bin/sh itself cannot
+ * be spawned. Because the command runs under `/bin/sh`, a command killed by a signal the
+ * executor did not send (a crash, the OOM killer) is reported the shell's way, `exitCode:
+ * 128 + n` with `signal: null`, plus a 'system' line naming the likely signal: the shell's
+ * status cannot distinguish that from a program exiting with 128 + n. When the executor kills
+ * the tree the shell dies by that signal too, so `signal` is exact. `argv[0]` seen by the
+ * program is the resolved absolute path.
  */
 export class LocalProcessExecutor implements Executor {
   readonly name = 'local';
@@ -177,8 +179,12 @@ export class LocalProcessExecutor implements Executor {
       // The env is shared with other runs, so cancelling this one does not abort its build; the
       // build's eventual failure is someone else's to report.
       building.catch(() => undefined);
-      const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
-      const venv = await Promise.race([building, aborted]);
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted');
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      const venv = await Promise.race([building, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
       if (venv === 'aborted') return cancelledBeforeStart();
       env.PATH = `${join(venv.dir, 'bin')}${delimiter}${env.PATH ?? ''}`;
       env.VIRTUAL_ENV = venv.dir;
@@ -246,7 +252,7 @@ export class LocalProcessExecutor implements Executor {
       let stopped = false;
       let sampleTimer: NodeJS.Timeout | undefined;
       const sampleLoop = async (): Promise<void> => {
-        await monitor.sample();
+        await monitor.sample().catch(() => null);
         if (!stopped) sampleTimer = setTimeout(() => void sampleLoop(), this.#sampleIntervalMs);
       };
       void sampleLoop();

@@ -167,6 +167,9 @@ export class ProcessTreeMonitor {
    */
   async signalTree(signal: NodeJS.Signals): Promise<number> {
     const members = await this.#members();
+    // Once the group is empty its id may be recycled for an unrelated process, so only signal a
+    // group we have just seen populated.
+    if (members && !members.some((m) => m.state !== 'Z')) return 0;
     try {
       process.kill(-this.leaderPid, signal);
     } catch {

@@ -164,6 +164,24 @@ describe('PythonEnvManager', () => {
     await assert.rejects(manager.ensure([]), /probing base interpreter/);
   });
 
+  it('resolves a run cancelled during its env build as cancelled, and the build still finishes', async () => {
+    const envRoot = await freshRoot('cancel-build');
+    const pythonEnvs = new PythonEnvManager({ root: envRoot });
+    const executor = new LocalProcessExecutor({ workRoot: join(root, 'work'), pythonEnvs });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = Date.now();
+    const result = await executor.run(
+      { command: ['python', '-c', 'open("ran", "w")'], python: { requirements: [] } },
+      { jobId: 'cancel-build', signal: controller.signal, onOutput: () => undefined },
+    );
+    assert.equal(result.cancelled, true);
+    assert.equal(result.exitCode, null);
+    assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
+    const env = await pythonEnvs.ensure([]);
+    assert.equal(env.reused, true);
+  });
+
   it('installs from PyPI and runs the job inside the env through LocalProcessExecutor', async () => {
     const pythonEnvs = new PythonEnvManager({ root: await freshRoot('pypi'), pipTimeoutMs: 120_000 });
     const executor = new LocalProcessExecutor({ workRoot: join(root, 'work'), pythonEnvs });
