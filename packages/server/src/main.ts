@@ -49,10 +49,7 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv = process
     }
     throw err;
   }
-  const address = await app.http.listen({ host: config.host, port: config.port });
-  app.start();
-  process.stderr.write(`${banner(app, config, address)}\n`);
-
+  // Handlers go in before listening: a signal that arrives while we start must still drain cleanly.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -71,5 +68,10 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv = process
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  const address = await app.http.listen({ host: config.host, port: config.port });
+  if (stopping) return null;
+  app.start();
+  process.stderr.write(`${banner(app, config, address)}\n`);
   return null;
 }

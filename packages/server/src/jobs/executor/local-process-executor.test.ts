@@ -99,14 +99,22 @@ describe('LocalProcessExecutor', () => {
       );
       assert.equal(vars.get('MY_VAR'), 'x=y z');
       assert.equal(vars.has('HANGAR_TEST_SERVER_SECRET'), false);
-      assert.deepEqual([...vars.keys()].filter((k) => k !== 'PWD' && k !== 'MY_VAR').sort(), ['HOME', 'LANG', 'PATH', 'TMPDIR']);
+      assert.deepEqual([...vars.keys()].filter((k) => k !== 'PWD' && k !== 'MY_VAR').sort(), [
+        'HOME',
+        'LANG',
+        'PATH',
+        'TMPDIR',
+      ]);
     } finally {
       delete process.env.HANGAR_TEST_SERVER_SECRET;
     }
   });
 
   it('runs in a fresh work dir under workRoot that is removed afterwards, or in spec.cwd', async () => {
-    const { result, text } = await runCaptured({ command: ['sh', '-c', 'pwd; touch made-here'] }, { jobId: 'job/../x' });
+    const { result, text } = await runCaptured(
+      { command: ['sh', '-c', 'pwd; touch made-here'] },
+      { jobId: 'job/../x' },
+    );
     assert.equal(result.exitCode, 0);
     const dir = text('stdout').trim();
     assert.ok(dir.startsWith(`${workRoot}/job_.._x-`), dir);
@@ -118,10 +126,7 @@ describe('LocalProcessExecutor', () => {
     assert.equal(inOwn.text('stdout').trim(), own);
     assert.equal(existsSync(join(own, 'kept')), true);
 
-    await assert.rejects(
-      runCaptured({ command: ['true'], cwd: join(root, 'missing') }),
-      /is not a directory/,
-    );
+    await assert.rejects(runCaptured({ command: ['true'], cwd: join(root, 'missing') }), /is not a directory/);
   });
 
   it('resolves a missing command with exit code 127 and a system line, and 126 for a non-executable', async () => {
@@ -229,7 +234,13 @@ describe('LocalProcessExecutor', () => {
     const started = Date.now();
     // 8 MB: far more than a pipe buffer, so a reader that stopped draining would hang the child.
     const { result, text } = await runCaptured(
-      { command: ['python3', '-c', 'import sys\nfor _ in range(8192): sys.stdout.write("x" * 1023 + "\\n")\nsys.stderr.write("done\\n")'] },
+      {
+        command: [
+          'python3',
+          '-c',
+          'import sys\nfor _ in range(8192): sys.stdout.write("x" * 1023 + "\\n")\nsys.stderr.write("done\\n")',
+        ],
+      },
       { executor },
     );
     assert.equal(result.exitCode, 0);
@@ -260,11 +271,33 @@ describe('LocalProcessExecutor', () => {
 
   it('counts the CPU of a child of the spawned command', async () => {
     const { result } = await runCaptured({
-      command: ['sh', '-c', 'python3 -c "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass"'],
+      command: [
+        'sh',
+        '-c',
+        'python3 -c "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass"',
+      ],
     });
     assert.equal(result.exitCode, 0);
     assert.ok(result.usage.cpuSeconds >= 0.7, `cpuSeconds=${result.usage.cpuSeconds}`);
     assert.ok(result.usage.cpuSeconds < 5, `cpuSeconds=${result.usage.cpuSeconds}`);
+  });
+
+  it('counts reaped descendants through the shell `times` report even without sampling', async () => {
+    // With a sampling period longer than the run, /proc is read only before the command starts
+    // and after it is gone, so the figure must come from the wrapper shell's `times`.
+    const executor = new LocalProcessExecutor({ workRoot, sampleIntervalMs: 60_000 });
+    const { result } = await runCaptured(
+      {
+        command: [
+          'sh',
+          '-c',
+          'sleep 0.3; python3 -c "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass"',
+        ],
+      },
+      { executor },
+    );
+    assert.equal(result.exitCode, 0);
+    assert.ok(result.usage.cpuSeconds >= 0.7, `cpuSeconds=${result.usage.cpuSeconds}`);
   });
 
   it('counts the CPU of a killed tree, where the shell never reports times', async () => {
@@ -315,7 +348,7 @@ describe('LocalProcessExecutor', () => {
   it('abandons pipes held by a process that escaped the tree with setsid', async () => {
     const started = Date.now();
     const { result, text } = await runCaptured({
-      command: ['sh', '-c', 'setsid sh -c \'echo esc=$$; exec sleep 30\' & sleep 0.2; echo done'],
+      command: ['sh', '-c', "setsid sh -c 'echo esc=$$; exec sleep 30' & sleep 0.2; echo done"],
     });
     const [escaped] = pidsIn(text('stdout'), 'esc');
     assert.ok(escaped, text('stdout'));
@@ -336,7 +369,10 @@ describe('LocalProcessExecutor', () => {
     const runs = await Promise.all(
       [1, 2, 3, 4].map((n) =>
         runCaptured(
-          { command: ['sh', '-c', 'for i in 1 2 3; do echo "$RUN_ID:$i"; sleep 0.05; done; exit $RUN_ID'], env: { RUN_ID: String(n) } },
+          {
+            command: ['sh', '-c', 'for i in 1 2 3; do echo "$RUN_ID:$i"; sleep 0.05; done; exit $RUN_ID'],
+            env: { RUN_ID: String(n) },
+          },
           { executor, jobId: `par-${n}` },
         ),
       ),

@@ -97,9 +97,11 @@ async function resolveExecutable(name: string, pathVar: string, cwd: string): Pr
 }
 
 function validateSpec(spec: ProcessSpec): void {
-  if (!Array.isArray(spec.command) || spec.command.length === 0) throw new Error('spec.command must be a non-empty argv');
+  if (!Array.isArray(spec.command) || spec.command.length === 0)
+    throw new Error('spec.command must be a non-empty argv');
   for (const arg of spec.command) {
-    if (typeof arg !== 'string' || arg.includes('\0')) throw new Error('spec.command entries must be strings without NUL');
+    if (typeof arg !== 'string' || arg.includes('\0'))
+      throw new Error('spec.command entries must be strings without NUL');
   }
   if (spec.command[0] === '') throw new Error('spec.command[0] must not be empty');
   for (const [name, value] of Object.entries(spec.env ?? {})) {
@@ -166,7 +168,14 @@ export class LocalProcessExecutor implements Executor {
     const cancelledBeforeStart = (): ExecResult => {
       out.system('[hangar] cancelled before the process started');
       out.finish();
-      return { exitCode: null, signal: null, timedOut: false, cancelled: true, logsTruncated: out.truncated, usage: emptyUsage() };
+      return {
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        cancelled: true,
+        logsTruncated: out.truncated,
+        usage: emptyUsage(),
+      };
     };
     if (signal.aborted) return cancelledBeforeStart();
 
@@ -207,10 +216,24 @@ export class LocalProcessExecutor implements Executor {
       if (!resolution.ok) {
         out.system(resolution.message);
         out.finish();
-        return { exitCode: resolution.exitCode, signal: null, timedOut: false, cancelled: false, logsTruncated: out.truncated, usage: emptyUsage() };
+        return {
+          exitCode: resolution.exitCode,
+          signal: null,
+          timedOut: false,
+          cancelled: false,
+          logsTruncated: out.truncated,
+          usage: emptyUsage(),
+        };
       }
       if (signal.aborted) return cancelledBeforeStart();
-      return await this.#spawnAndWait([resolution.path, ...spec.command.slice(1)], env, cwd, spec.timeoutMs, signal, out);
+      return await this.#spawnAndWait(
+        [resolution.path, ...spec.command.slice(1)],
+        env,
+        cwd,
+        spec.timeoutMs,
+        signal,
+        out,
+      );
     } finally {
       if (ownsCwd) await rm(cwd, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -267,8 +290,12 @@ export class LocalProcessExecutor implements Executor {
           out.system(`[hangar] ${why}: sent SIGTERM to ${live} process${live === 1 ? '' : 'es'}`);
           if (await monitor.waitGone(this.#killGraceMs)) return;
           const left = await monitor.signalTree('SIGKILL');
-          if (left > 0) out.system(`[hangar] ${left} process${left === 1 ? '' : 'es'} still alive after ${this.#killGraceMs} ms: sent SIGKILL`);
-          if (!(await monitor.waitGone(5000))) out.system('[hangar] some processes survived SIGKILL (uninterruptible sleep?)');
+          if (left > 0)
+            out.system(
+              `[hangar] ${left} process${left === 1 ? '' : 'es'} still alive after ${this.#killGraceMs} ms: sent SIGKILL`,
+            );
+          if (!(await monitor.waitGone(5000)))
+            out.system('[hangar] some processes survived SIGKILL (uninterruptible sleep?)');
         })();
         return killing;
       };

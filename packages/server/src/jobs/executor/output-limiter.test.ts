@@ -47,7 +47,10 @@ describe('OutputLimiter', () => {
     assert.equal(limiter.truncated, true);
     assert.equal(limiter.droppedBytes, 7);
     assert.equal(limiter.acceptedBytes, 8);
-    assert.equal(out.text('system'), 'note\n[hangar] log truncated: 7 bytes of output dropped after the 10-byte limit\n');
+    assert.equal(
+      out.text('system'),
+      'note\n[hangar] log truncated: 7 bytes of output dropped after the 10-byte limit\n',
+    );
   });
 
   it('does not emit a replacement character for a character cut by the limit', () => {

@@ -63,13 +63,15 @@ export async function readProcessTable(): Promise<ProcStat[] | null> {
     return null;
   }
   const rows = await Promise.all(
-    names.filter((n) => /^\d+$/.test(n)).map(async (n) => {
-      try {
-        return parseProcStat(await readFile(`/proc/${n}/stat`, 'utf8'));
-      } catch {
-        return null;
-      }
-    }),
+    names
+      .filter((n) => /^\d+$/.test(n))
+      .map(async (n) => {
+        try {
+          return parseProcStat(await readFile(`/proc/${n}/stat`, 'utf8'));
+        } catch {
+          return null;
+        }
+      }),
   );
   return rows.filter((r): r is ProcStat => r !== null);
 }
@@ -236,7 +238,10 @@ export class ProcessTreeMonitor {
     this.#previous = current;
     const live = members.filter((m) => m.state !== 'Z');
     const rss = await Promise.all(live.map((m) => readRssBytes(m.pid)));
-    this.#peakRssBytes = Math.max(this.#peakRssBytes, rss.reduce((a, b) => a + b, 0));
+    this.#peakRssBytes = Math.max(
+      this.#peakRssBytes,
+      rss.reduce((a, b) => a + b, 0),
+    );
     this.#peakCpuTicks = Math.max(this.#peakCpuTicks, ticks + this.#orphanTicks);
     return live.map((m) => m.pid);
   }

@@ -107,7 +107,10 @@ describe('PythonEnvManager', () => {
   it('rejects option-like requirement lines without building anything', async () => {
     const envRoot = await freshRoot('reject');
     const manager = new PythonEnvManager({ root: envRoot });
-    await assert.rejects(manager.ensure(['six', '--index-url https://evil.example/simple']), /--index-url https:\/\/evil/);
+    await assert.rejects(
+      manager.ensure(['six', '--index-url https://evil.example/simple']),
+      /--index-url https:\/\/evil/,
+    );
     await assert.rejects(manager.ensure(['-e .']), /"-e \."/);
     assert.deepEqual(await readdir(envRoot), []);
   });
@@ -137,7 +140,13 @@ describe('PythonEnvManager', () => {
     await mkdir(join(envRoot, `${key}.lock`));
     await writeFile(
       join(envRoot, `${key}.lock`, 'owner.json'),
-      JSON.stringify({ pid: dead.pid, host: hostname(), token: 'dead', startTime: null, since: new Date().toISOString() }),
+      JSON.stringify({
+        pid: dead.pid,
+        host: hostname(),
+        token: 'dead',
+        startTime: null,
+        since: new Date().toISOString(),
+      }),
     );
     // A half-built env from the dead owner must not be mistaken for a ready one.
     await mkdir(join(envRoot, key, 'junk'), { recursive: true });
@@ -188,10 +197,18 @@ describe('PythonEnvManager', () => {
     const chunks: { stream: string; chunk: string }[] = [];
     const result = await executor.run(
       {
-        command: ['python', '-c', 'import os, sys, six; print(six.__version__); print(sys.prefix == os.environ["VIRTUAL_ENV"])'],
+        command: [
+          'python',
+          '-c',
+          'import os, sys, six; print(six.__version__); print(sys.prefix == os.environ["VIRTUAL_ENV"])',
+        ],
         python: { requirements: ['six==1.16.0'] },
       },
-      { jobId: 'pypi', signal: new AbortController().signal, onOutput: (stream, chunk) => chunks.push({ stream, chunk }) },
+      {
+        jobId: 'pypi',
+        signal: new AbortController().signal,
+        onOutput: (stream, chunk) => chunks.push({ stream, chunk }),
+      },
     );
     const text = (s: string): string =>
       chunks

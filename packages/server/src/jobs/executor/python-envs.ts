@@ -87,7 +87,8 @@ function defaultBuildEnv(): Record<string, string> {
     PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     LANG: process.env.LANG ?? 'C.UTF-8',
   };
-  const passThrough = /^(HOME|TMPDIR|PIP_\w+|(HTTPS?|NO|ALL)_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|XDG_(CONFIG|CACHE)_HOME)$/i;
+  const passThrough =
+    /^(HOME|TMPDIR|PIP_\w+|(HTTPS?|NO|ALL)_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|XDG_(CONFIG|CACHE)_HOME)$/i;
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && passThrough.test(name)) env[name] = value;
   }
@@ -273,11 +274,10 @@ export class PythonEnvManager implements PythonEnvProvider {
     this.#base ??= (async () => {
       let stdout: string;
       try {
-        ({ stdout } = await execFileAsync(
-          this.#python,
-          ['-c', 'import sys;print(sys.version);print(sys.executable)'],
-          { env: this.#env, timeout: 30_000 },
-        ));
+        ({ stdout } = await execFileAsync(this.#python, ['-c', 'import sys;print(sys.version);print(sys.executable)'], {
+          env: this.#env,
+          timeout: 30_000,
+        }));
       } catch (error) {
         throw new Error(`probing base interpreter ${this.#python} failed: ${(error as Error).message}`);
       }
