@@ -1,6 +1,6 @@
 import './core/fastify-types.js';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
@@ -52,6 +52,29 @@ export interface HangarApp {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Paths that are never portal routes, so a typo there stays a JSON 404. */
+const API_PREFIX = /^\/(api|v1|v2|metrics|healthz|readyz|version|openapi\.json)(\/|\?|$)/;
+
+/**
+ * Serves the built portal: hashed assets cached for a year (their names change with their content),
+ * the HTML shell never cached, so a deploy is picked up on the next load.
+ */
+async function registerPortal(http: FastifyInstance, portalDir: string): Promise<void> {
+  await http.register(async (scope) => {
+    // The portal shell must load before anyone has logged in.
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), public: true } as never;
+    });
+    await scope.register(fastifyStatic, {
+      root: portalDir,
+      wildcard: false,
+      index: ['index.html'],
+      cacheControl: false,
+      setHeaders: (res, file) =>
+        res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+    });
+  });
+}
 
 /**
  * Wires every module for the given configuration: opens and migrates the store, bootstraps the first
@@ -85,6 +108,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>();
   http.setValidatorCompiler(validatorCompiler());
 
+  const portalDir = options.portalDir ?? path.resolve(import.meta.dirname, '../../web/dist');
+  const portalIndex = hasRole(config, 'api') && existsSync(path.join(portalDir, 'index.html')) ? readFileSync(path.join(portalDir, 'index.html')) : null;
   const metrics = createMetrics();
   const identityStore = new SqlIdentityStore(database.db);
   const identity = new IdentityService(identityStore, clock, config.authCacheTtlMs);
@@ -143,9 +168,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send(body);
   });
-  http.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id } }),
-  );
+  http.setNotFoundHandler((req, reply) => {
+    // Client-side routes of the portal (e.g. /jobs/123) load the shell; the SPA resolves them.
+    if (portalIndex && req.method === 'GET' && !API_PREFIX.test(req.url) && (req.headers.accept ?? '').includes('text/html')) {
+      return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(portalIndex);
+    }
+    return reply
+      .code(404)
+      .send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id } });
+  });
 
   await http.register(fastifySwagger, {
     openapi: {
@@ -182,16 +213,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (hasRole(config, 'api')) {
     await http.register(identityRoutes(identity));
     await http.register(jobRoutes(jobs));
-    const portalDir = options.portalDir ?? path.resolve(import.meta.dirname, '../../web/dist');
-    if (existsSync(path.join(portalDir, 'index.html'))) {
-      await http.register(async (scope) => {
-        // The portal shell must load before anyone has logged in.
-        scope.addHook('onRoute', (route) => {
-          route.config = { ...(route.config ?? {}), public: true } as never;
-        });
-        await scope.register(fastifyStatic, { root: portalDir, wildcard: false, index: ['index.html'] });
-      });
-    }
+    if (portalIndex) await registerPortal(http, portalDir);
   }
 
   const flushTimer = setInterval(() => void identity.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')), 10_000);

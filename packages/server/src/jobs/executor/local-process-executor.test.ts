@@ -26,14 +26,22 @@ interface Captured {
 
 async function runCaptured(
   spec: ProcessSpec,
-  opts: { executor?: LocalProcessExecutor; signal?: AbortSignal; jobId?: string } = {},
+  opts: {
+    executor?: LocalProcessExecutor;
+    signal?: AbortSignal;
+    jobId?: string;
+    onOutput?: (stream: OutputStream, chunk: string) => void;
+  } = {},
 ): Promise<Captured> {
   const executor = opts.executor ?? new LocalProcessExecutor({ workRoot, killGraceMs: 300 });
   const chunks: { stream: OutputStream; chunk: string }[] = [];
   const result = await executor.run(spec, {
     jobId: opts.jobId ?? 'test-job',
     signal: opts.signal ?? new AbortController().signal,
-    onOutput: (stream, chunk) => chunks.push({ stream, chunk }),
+    onOutput: (stream, chunk) => {
+      chunks.push({ stream, chunk });
+      opts.onOutput?.(stream, chunk);
+    },
   });
   return {
     result,
@@ -301,22 +309,42 @@ describe('LocalProcessExecutor', () => {
   });
 
   it('counts the CPU of a killed tree, where the shell never reports times', async () => {
-    const { result } = await runCaptured({
-      command: ['sh', '-c', 'python3 -c "while True: pass"'],
-      timeoutMs: 1500,
-    });
-    assert.equal(result.timedOut, true);
+    // Cancel only once python has provably burnt 1.2 s of CPU, so a loaded machine cannot make
+    // the figure legitimately small.
+    const controller = new AbortController();
+    const { result } = await runCaptured(
+      {
+        command: [
+          'sh',
+          '-c',
+          'python3 -c "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.2: pass\nprint(\'burnt\', flush=True)\nwhile True: pass"',
+        ],
+      },
+      {
+        signal: controller.signal,
+        executor: new LocalProcessExecutor({
+          workRoot,
+          killGraceMs: 300,
+        }),
+        onOutput: (_stream, chunk) => {
+          if (chunk.includes('burnt')) controller.abort();
+        },
+      },
+    );
+    assert.equal(result.cancelled, true);
+    assert.equal(result.signal, 'SIGTERM');
     assert.ok(result.usage.cpuSeconds >= 0.7, `cpuSeconds=${result.usage.cpuSeconds}`);
   });
 
   it('counts the CPU of an orphaned descendant reaped outside the tree', async () => {
     // The subshell exits at once, so python is re-parented away from the tree and its CPU is
-    // invisible to `times`; only the /proc sampling can see it.
+    // invisible to `times`; only the /proc sampling can see it. The command waits for python's
+    // "done" file so the test does not depend on how fast a loaded machine runs it.
     const { result } = await runCaptured({
       command: [
         'sh',
         '-c',
-        '(python3 -c "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass" &); sleep 1.6',
+        "(python3 -c \"import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\nopen('done', 'w')\" &); while [ ! -f done ]; do sleep 0.05; done; sleep 0.3",
       ],
     });
     assert.equal(result.exitCode, 0);
