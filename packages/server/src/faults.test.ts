@@ -98,6 +98,8 @@ for (const engine of ENGINES) {
           assert.equal(row.attempt, 2, 'the second attempt finished it');
           const lines = readFileSync(marker, 'utf8').trim().split('\n');
           assert.equal(lines.filter((l) => l === 'start').length, 2, 'started once per attempt');
+          // The dead worker's process tree died with it: only the second attempt got to the end.
+          assert.equal(lines.filter((l) => l === 'done').length, 1, 'finished once');
         } finally {
           second.proc.kill('SIGTERM');
           await second.exited;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { buildApp, type HangarApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { UnavailableError } from './core/errors.js';
@@ -39,6 +40,7 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv = process
     throw err;
   }
   mkdirSync(config.dataDir, { recursive: true });
+  if (config.artifacts.startsWith('file://')) mkdirSync(fileURLToPath(config.artifacts), { recursive: true });
   let app: HangarApp;
   try {
     app = await buildApp(config);

@@ -31,8 +31,14 @@ export interface LocalProcessExecutorOptions {
  * `times` builtin can report the CPU of everything sh reaped (the command plus every descendant
  * the command itself waited for). fd 3 carries that report back and is closed for the command
  * so it cannot write into it or keep it open.
+ *
+ * fd 4 is a pipe the server never writes to: a watchdog subshell blocks reading it and gets EOF
+ * only when the server process is gone (even after kill -9), then kills the whole process group.
+ * Without it a dead worker's job trees would run on as orphans while the job is retried elsewhere.
  */
-const WRAPPER = '"$@" 3>&-; rc=$?; times >&3; exit $rc';
+const WRAPPER =
+  '( read -r _ <&4; kill -KILL 0 ) 3>&- & w=$!; exec 4<&-; ' +
+  '"$@" 3>&-; rc=$?; kill $w 2>/dev/null; wait $w 2>/dev/null; times >&3; exit $rc';
 
 const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(osConstants.signals).map(([name, number]) => [number, name]),
@@ -253,7 +259,7 @@ export class LocalProcessExecutor implements Executor {
         cwd,
         env,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
       });
       const leaderPid = child.pid;
       if (leaderPid === undefined) {
