@@ -143,7 +143,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         onSettled: (j) => metrics.jobsSettled.inc({ kind: j.kind, outcome: j.type }),
       })
     : null;
-  const jobs = new JobService(jobStore, handlers, clock, () => worker?.wake());
+  const jobs = new JobService(jobStore, handlers, clock, {
+    enqueued: () => worker?.wake(),
+    cancelRequested: (id) => worker?.cancelRequested(id),
+  });
 
   http.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

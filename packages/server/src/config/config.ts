@@ -31,7 +31,7 @@ const ConfigSchema = Type.Object(
     jobLeaseMs: Type.Integer({ minimum: 1000 }),
     jobMaxLogBytes: Type.Integer({ minimum: 1024 }),
     adminPassword: Type.Optional(Type.String({ minLength: 8 })),
-    adminToken: Type.Optional(Type.String({ minLength: 16 })),
+    adminToken: Type.Optional(Type.String({ pattern: '^hgr_[A-Za-z0-9_-]{16,}$', description: 'hgr_ followed by at least 16 URL-safe characters' })),
     pythonEnvsDir: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },

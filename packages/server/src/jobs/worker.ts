@@ -71,7 +71,8 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const beat = Math.max(200, Math.floor(this.options.leaseMs / 3));
+    // Heartbeats also carry cancel requests from other processes, so beat at least every second.
+    const beat = Math.max(200, Math.min(1000, Math.floor(this.options.leaseMs / 3)));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), beat);
     this.logTimer = setInterval(() => void this.flushLogs(), 200);
     this.loop = this.runLoop();
@@ -80,6 +81,11 @@ export class Worker {
   /** Makes an idle worker look for work now (same-process enqueues); other processes poll. */
   wake(): void {
     this.wakeController.abort();
+  }
+
+  /** A cancel was requested in this process: act on it now rather than at the next heartbeat. */
+  cancelRequested(jobId: string): void {
+    if (this.active.has(jobId)) void this.heartbeat();
   }
 
   /**

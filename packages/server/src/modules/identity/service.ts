@@ -171,7 +171,7 @@ export class IdentityService {
   async revokeToken(auth: AuthContext | null, id: string): Promise<void> {
     const a = requireAuth(auth);
     const ok = await this.store.revokeToken(id, a.isAdmin ? null : a.userId, this.clock.now());
-    if (!ok) throw new NotFoundError(`no active token ${id}`);
+    if (!ok) throw new NotFoundError(`no token ${id}`);
     for (const [key, entry] of this.cache) if (entry.auth.tokenId === id) this.cache.delete(key);
   }
 

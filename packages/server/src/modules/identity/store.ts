@@ -51,7 +51,11 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async revokeToken(id: string, userId: string | null, at: number) {
-    let q = this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null);
+    // Revoking twice is fine: the first revocation time is kept.
+    let q = this.db
+      .updateTable('api_tokens')
+      .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(at)) }))
+      .where('id', '=', id);
     if (userId) q = q.where('user_id', '=', userId);
     const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;

@@ -41,7 +41,7 @@ export class JobService {
     private readonly store: JobStore,
     private readonly handlers: JobHandlerRegistry,
     private readonly clock: Clock,
-    private readonly onEnqueued: () => void,
+    private readonly signals: { enqueued(): void; cancelRequested(id: string): void },
   ) {}
 
   async enqueue(auth: AuthContext | null, input: EnqueueJobBody): Promise<Job> {
@@ -63,7 +63,7 @@ export class JobService {
       runAt,
       createdBy: a.userId,
     });
-    if (runAt === undefined || runAt <= this.clock.now()) this.onEnqueued();
+    if (runAt === undefined || runAt <= this.clock.now()) this.signals.enqueued();
     return toJob(row);
   }
 
@@ -91,6 +91,7 @@ export class JobService {
     const a = requireAuth(auth);
     await this.visible(a, id);
     const row = await this.store.requestCancel(id);
+    this.signals.cancelRequested(id);
     return toJob(row!);
   }
 
