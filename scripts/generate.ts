@@ -24,7 +24,11 @@ export function sortKeys(value: unknown): unknown {
 }
 
 async function openapiSpec(): Promise<Record<string, unknown>> {
-  const config = { ...defaultConfig('/nonexistent-hangar-generate'), db: 'sqlite::memory:', logLevel: 'silent' as const };
+  const config = {
+    ...defaultConfig('/nonexistent-hangar-generate'),
+    db: 'sqlite::memory:',
+    logLevel: 'silent' as const,
+  };
   const app = await buildApp(config, { portalDir: '/nonexistent' });
   try {
     await app.http.ready();
@@ -56,7 +60,9 @@ for (const [rel, content] of Object.entries(files)) {
   }
 }
 if (check && stale.length) {
-  console.error(`generated files are out of date with the route schemas:\n  ${stale.join('\n  ')}\nfix: npm run generate`);
+  console.error(
+    `generated files are out of date with the route schemas:\n  ${stale.join('\n  ')}\nfix: npm run generate`,
+  );
   process.exit(1);
 }
 console.log(stale.length ? `wrote ${stale.join(', ')}` : 'generated files are up to date');

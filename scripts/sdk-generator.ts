@@ -88,8 +88,18 @@ function pascal(s: string): string {
   return /^[0-9]/.test(out) ? `T${out}` : out;
 }
 
+/** Single-quoted TS string literal, the repo's quote style. */
+function quote(text: string): string {
+  return `'${JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
+/** `args.name`, or `args['odd-name']` for names that are not identifiers. */
+function argAccess(name: string): string {
+  return IDENT.test(name) ? `args.${name}` : `args[${quote(name)}]`;
+}
+
 function propKey(name: string): string {
-  return IDENT.test(name) ? name : JSON.stringify(name);
+  return IDENT.test(name) ? name : quote(name);
 }
 
 function sortKeysDeep(value: unknown): unknown {
@@ -157,7 +167,8 @@ class TypeRenderer {
       const fromTitle = schema.title ? pascal(schema.title) : '';
       // A title shared by two components would make one shadow the other; fall back to the key.
       const name = fromTitle && titles.get(fromTitle) === 1 ? fromTitle : pascal(key);
-      if (!name || taken.has(name)) throw new GeneratorError(`components.schemas.${key}`, `type name "${name}" is ambiguous`);
+      if (!name || taken.has(name))
+        throw new GeneratorError(`components.schemas.${key}`, `type name "${name}" is ambiguous`);
       taken.add(name);
       this.names.set(key, name);
       if (schema.properties) this.byShape.set(canonical(schema), name);
@@ -169,7 +180,12 @@ class TypeRenderer {
     let out = '';
     for (const key of [...this.names.keys()]) {
       const schema = this.components[key]!;
-      out += this.declare(this.names.get(key)!, schema, `components.schemas.${key}`, docLines(undefined, schema.description));
+      out += this.declare(
+        this.names.get(key)!,
+        schema,
+        `components.schemas.${key}`,
+        docLines(undefined, schema.description),
+      );
     }
     return out;
   }
@@ -180,7 +196,12 @@ class TypeRenderer {
    */
   declare(name: string, schema: Schema, where: string, doc: string[] = []): string {
     const isPlainObject =
-      (schema.type === 'object' || !schema.type) && schema.properties && !schema.nullable && !schema.anyOf && !schema.oneOf && !schema.allOf;
+      (schema.type === 'object' || !schema.type) &&
+      schema.properties &&
+      !schema.nullable &&
+      !schema.anyOf &&
+      !schema.oneOf &&
+      !schema.allOf;
     const body = this.renderInner(schema, where, '');
     if (isPlainObject) return `${jsDoc(doc, '')}export interface ${name} ${body.text}\n\n`;
     return `${jsDoc(doc, '')}export type ${name} = ${body.text};\n\n`;
@@ -210,7 +231,7 @@ class TypeRenderer {
     }
     if (schema.enum) {
       if (schema.enum.length === 0) return { text: 'never', prec: 'atom' };
-      const lits = [...new Set(schema.enum.map((v) => JSON.stringify(v)))].map((s) => s.replace(/^"(.*)"$/, "'$1'"));
+      const lits = [...new Set(schema.enum.map((v) => (typeof v === 'string' ? quote(v) : JSON.stringify(v))))];
       return { text: lits.join(' | '), prec: lits.length > 1 ? 'union' : 'atom' };
     }
     const alternatives = schema.anyOf ?? schema.oneOf;
@@ -243,7 +264,8 @@ class TypeRenderer {
       case 'object':
         return this.renderObject(schema, where, indent);
       case undefined:
-        if (schema.properties || schema.additionalProperties !== undefined) return this.renderObject(schema, where, indent);
+        if (schema.properties || schema.additionalProperties !== undefined)
+          return this.renderObject(schema, where, indent);
         return { text: 'unknown', prec: 'atom' };
       default:
         throw new GeneratorError(where, `unsupported schema type "${schema.type}"`);
@@ -319,7 +341,8 @@ function operations(spec: Spec): OperationModel[] {
       if (!op) continue;
       const where = `${method.toUpperCase()} ${path}`;
       const id = op.operationId;
-      if (!id || !IDENT.test(id)) throw new GeneratorError(where, `needs an operationId that is a valid identifier (got ${JSON.stringify(id)})`);
+      if (!id || !IDENT.test(id))
+        throw new GeneratorError(where, `needs an operationId that is a valid identifier (got ${JSON.stringify(id)})`);
       if (seen.has(id)) throw new GeneratorError(where, `duplicate operationId ${id}`);
       seen.add(id);
       const params = [...(item.parameters ?? []), ...(op.parameters ?? [])];
@@ -329,12 +352,14 @@ function operations(spec: Spec): OperationModel[] {
       if (other) throw new GeneratorError(where, `parameter ${other.name} in ${other.in} is not supported`);
       const names = new Set<string>();
       for (const p of [...pathParams, ...queryParams]) {
-        if (names.has(p.name) || p.name === 'body') throw new GeneratorError(where, `parameter name ${p.name} collides`);
+        if (names.has(p.name) || p.name === 'body')
+          throw new GeneratorError(where, `parameter name ${p.name} collides`);
         names.add(p.name);
       }
       const placeholders = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
       for (const ph of placeholders) {
-        if (!pathParams.some((p) => p.name === ph)) throw new GeneratorError(where, `path placeholder {${ph}} has no parameter`);
+        if (!pathParams.some((p) => p.name === ph))
+          throw new GeneratorError(where, `path placeholder {${ph}} has no parameter`);
       }
       let body: OperationModel['body'] = null;
       if (op.requestBody) {
@@ -379,7 +404,10 @@ function schemaFile(ops: OperationModel[], r: TypeRenderer): string {
     out += `// ${m.id}: ${m.method} ${m.path}\n\n`;
     if (m.body && isJson(m.body.contentType)) {
       const t = r.render(m.body.schema ?? {}, `${m.id}.requestBody`, '');
-      if (t.text.startsWith('{')) out += r.declare(`${m.typeBase}Body`, m.body.schema ?? {}, `${m.id}.requestBody`, [`Request body of \`${m.id}\`.`]);
+      if (t.text.startsWith('{'))
+        out += r.declare(`${m.typeBase}Body`, m.body.schema ?? {}, `${m.id}.requestBody`, [
+          `Request body of \`${m.id}\`.`,
+        ]);
     }
     const params = [...m.pathParams, ...m.queryParams];
     if (params.length || m.body) {
@@ -396,8 +424,12 @@ function schemaFile(ops: OperationModel[], r: TypeRenderer): string {
       out += `${jsDoc([`Arguments of \`${m.id}\`.`], '')}export interface ${m.typeBase}Params {\n${members}}\n\n`;
     }
     const doc = [`Successful response of \`${m.id}\`.`];
-    const only = m.response.kind === 'json' && m.response.schemas.length === 1 && !m.response.hasEmpty ? m.response.schemas[0]! : null;
-    if (only && r.render(only, `${m.id}.response`, '').text.startsWith('{')) out += r.declare(`${m.typeBase}Response`, only, `${m.id}.response`, doc);
+    const only =
+      m.response.kind === 'json' && m.response.schemas.length === 1 && !m.response.hasEmpty
+        ? m.response.schemas[0]!
+        : null;
+    if (only && r.render(only, `${m.id}.response`, '').text.startsWith('{'))
+      out += r.declare(`${m.typeBase}Response`, only, `${m.id}.response`, doc);
     else out += `${jsDoc(doc, '')}export type ${m.typeBase}Response = ${responseType(m, r)};\n\n`;
   }
   return `${out.trimEnd()}\n`;
@@ -434,12 +466,14 @@ function clientFile(ops: OperationModel[]): string {
     const signature = hasArgs
       ? `args: ${m.typeBase}Params${argsRequired ? '' : ' = {}'}, options?: RequestOptions`
       : 'options?: RequestOptions';
-    const fields = [`method: '${m.method}'`, `path: '${m.path}'`];
-    if (m.pathParams.length) fields.push(`pathParams: { ${m.pathParams.map((p) => `${propKey(p.name)}: args.${IDENT.test(p.name) ? p.name : `[${JSON.stringify(p.name)}]`}`).join(', ')} }`);
-    if (m.queryParams.length) fields.push(`query: { ${m.queryParams.map((p) => `${propKey(p.name)}: args.${IDENT.test(p.name) ? p.name : `[${JSON.stringify(p.name)}]`}`).join(', ')} }`);
+    const fields = [`method: '${m.method}'`, `path: ${quote(m.path)}`];
+    if (m.pathParams.length)
+      fields.push(`pathParams: { ${m.pathParams.map((p) => `${propKey(p.name)}: ${argAccess(p.name)}`).join(', ')} }`);
+    if (m.queryParams.length)
+      fields.push(`query: { ${m.queryParams.map((p) => `${propKey(p.name)}: ${argAccess(p.name)}`).join(', ')} }`);
     if (m.body) {
       fields.push('body: args.body');
-      fields.push(`contentType: '${m.body.contentType}'`);
+      fields.push(`contentType: ${quote(m.body.contentType)}`);
     }
     fields.push(`response: '${m.response.kind}'`);
     methods += `\n${jsDoc(doc, '  ')}  async ${m.id}(${signature}): Promise<${m.typeBase}Response> {\n`;
@@ -483,7 +517,8 @@ export async function generateSdk(spec: Record<string, unknown>): Promise<Record
   const reserved = new Set(renderer.names.values());
   for (const m of ops) {
     for (const suffix of ['Params', 'Body', 'Response']) {
-      if (reserved.has(m.typeBase + suffix)) throw new GeneratorError(m.id, `type name ${m.typeBase}${suffix} clashes with a component`);
+      if (reserved.has(m.typeBase + suffix))
+        throw new GeneratorError(m.id, `type name ${m.typeBase}${suffix} clashes with a component`);
     }
   }
   return Promise.resolve({

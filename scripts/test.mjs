@@ -18,7 +18,9 @@ function findTests(dir, out = []) {
 }
 
 const args = process.argv.slice(2);
-const files = args.length ? args : [...findTests(path.join(root, 'packages')), ...findTests(path.join(root, 'scripts'))].sort();
+const files = args.length
+  ? args
+  : [...findTests(path.join(root, 'packages')), ...findTests(path.join(root, 'scripts'))].sort();
 const res = spawnSync(
   process.execPath,
   [

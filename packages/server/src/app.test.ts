@@ -56,13 +56,25 @@ for (const engine of ENGINES) {
       assert.equal(bearer.statusCode, 200);
       assert.equal(bearer.json().username, 'admin');
       const basic = Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
-      assert.equal((await app.http.inject({ url: '/api/v1/me', headers: { authorization: `Basic ${basic}` } })).json().isAdmin, true);
+      assert.equal(
+        (await app.http.inject({ url: '/api/v1/me', headers: { authorization: `Basic ${basic}` } })).json().isAdmin,
+        true,
+      );
       const basicToken = Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64');
-      assert.equal((await app.http.inject({ url: '/api/v1/me', headers: { authorization: `Basic ${basicToken}` } })).statusCode, 200);
+      assert.equal(
+        (await app.http.inject({ url: '/api/v1/me', headers: { authorization: `Basic ${basicToken}` } })).statusCode,
+        200,
+      );
     });
 
     test('rejects missing, wrong and malformed credentials with 401 JSON', async () => {
-      for (const authorization of [undefined, 'Bearer hgr_nope', 'Basic !!!', `Basic ${Buffer.from('admin:wrong').toString('base64')}`, 'Digest x']) {
+      for (const authorization of [
+        undefined,
+        'Bearer hgr_nope',
+        'Basic !!!',
+        `Basic ${Buffer.from('admin:wrong').toString('base64')}`,
+        'Digest x',
+      ]) {
         const res = await app.http.inject({ url: '/api/v1/me', headers: authorization ? { authorization } : {} });
         assert.equal(res.statusCode, 401, String(authorization));
         assert.equal(res.json().error.code, 'unauthenticated');
@@ -70,7 +82,12 @@ for (const engine of ENGINES) {
     });
 
     test('a revoked token stops working at once', async () => {
-      const created = await app.http.inject({ method: 'POST', url: '/api/v1/tokens', headers: adminAuth, payload: { name: 'short-lived' } });
+      const created = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        headers: adminAuth,
+        payload: { name: 'short-lived' },
+      });
       assert.equal(created.statusCode, 201);
       const { id, token } = created.json();
       assert.match(token, /^hgr_/);
@@ -79,7 +96,10 @@ for (const engine of ENGINES) {
       const listed = (await app.http.inject({ url: '/api/v1/tokens', headers: adminAuth })).json();
       assert.ok(listed.items.some((t: { id: string; prefix: string }) => t.id === id && token.startsWith(t.prefix)));
       assert.ok(!JSON.stringify(listed).includes(token), 'the secret is never listed');
-      assert.equal((await app.http.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: adminAuth })).statusCode, 204);
+      assert.equal(
+        (await app.http.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: adminAuth })).statusCode,
+        204,
+      );
       assert.equal((await app.http.inject({ url: '/api/v1/me', headers: auth })).statusCode, 401);
     });
 
@@ -128,18 +148,33 @@ for (const engine of ENGINES) {
     });
 
     test('validation errors name the field', async () => {
-      const wrongType = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload: { kind: 42 } });
+      const wrongType = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: adminAuth,
+        payload: { kind: 42 },
+      });
       assert.equal(wrongType.statusCode, 400);
       assert.equal(wrongType.json().error.details.field, 'body.kind');
       const missing = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload: {} });
       assert.equal(missing.json().error.details.field, 'body.kind');
-      const extra = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload: { kind: 'system.noop', surprise: 1 } });
+      const extra = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: adminAuth,
+        payload: { kind: 'system.noop', surprise: 1 },
+      });
       assert.equal(extra.statusCode, 400);
       assert.equal(extra.json().error.details.field, 'body.surprise');
       const query = await app.http.inject({ url: '/api/v1/jobs?limit=-5', headers: adminAuth });
       assert.equal(query.statusCode, 400);
       assert.equal(query.json().error.details.field, 'querystring.limit');
-      const kind = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload: { kind: 'no.such.kind' } });
+      const kind = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: adminAuth,
+        payload: { kind: 'no.such.kind' },
+      });
       assert.equal(kind.statusCode, 400);
       assert.equal(kind.json().error.details.field, 'kind');
       const payload = await app.http.inject({
@@ -162,7 +197,10 @@ for (const engine of ENGINES) {
     });
 
     test('unexpected errors are a plain 500 with the request id and no internals', async () => {
-      const res = await app.http.inject({ url: '/api/v1/test-explode', headers: { ...adminAuth, 'x-request-id': 'req-500' } });
+      const res = await app.http.inject({
+        url: '/api/v1/test-explode',
+        headers: { ...adminAuth, 'x-request-id': 'req-500' },
+      });
       assert.equal(res.statusCode, 500);
       assert.deepEqual(res.json(), {
         error: { code: 'internal', message: 'internal error; quote request id req-500', requestId: 'req-500' },
@@ -171,8 +209,13 @@ for (const engine of ENGINES) {
     });
 
     test('unicode payloads round-trip', async () => {
-      const payload = { note: 'zürich — 東京 — 🚀', nested: { 'ключ': ['ä', '\u0000x'] } };
-      const res = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload: { kind: 'system.noop', payload } });
+      const payload = { note: 'zürich — 東京 — 🚀', nested: { ключ: ['ä', '\u0000x'] } };
+      const res = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: adminAuth,
+        payload: { kind: 'system.noop', payload },
+      });
       assert.equal(res.statusCode, 201);
       const got = (await app.http.inject({ url: `/api/v1/jobs/${res.json().id}`, headers: adminAuth })).json();
       assert.deepEqual(got.payload, payload);
@@ -181,14 +224,35 @@ for (const engine of ENGINES) {
     test('non-admins cannot run commands and cannot see other users jobs', async () => {
       const { user } = await createPlainUser(app);
       const auth = { authorization: `Bearer ${user}` };
-      const exec = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: auth, payload: { kind: 'system.exec', payload: { command: ['id'] } } });
+      const exec = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: auth,
+        payload: { kind: 'system.exec', payload: { command: ['id'] } },
+      });
       assert.equal(exec.statusCode, 403);
-      const adminJob = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload: { kind: 'system.noop' } });
-      assert.equal((await app.http.inject({ url: `/api/v1/jobs/${adminJob.json().id}`, headers: auth })).statusCode, 404);
-      const own = await app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: auth, payload: { kind: 'system.noop' } });
+      const adminJob = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: adminAuth,
+        payload: { kind: 'system.noop' },
+      });
+      assert.equal(
+        (await app.http.inject({ url: `/api/v1/jobs/${adminJob.json().id}`, headers: auth })).statusCode,
+        404,
+      );
+      const own = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: auth,
+        payload: { kind: 'system.noop' },
+      });
       assert.equal(own.statusCode, 201);
       const listed = (await app.http.inject({ url: '/api/v1/jobs', headers: auth })).json();
-      assert.deepEqual(listed.items.map((j: { id: string }) => j.id), [own.json().id]);
+      assert.deepEqual(
+        listed.items.map((j: { id: string }) => j.id),
+        [own.json().id],
+      );
     });
   });
 }
@@ -198,13 +262,33 @@ async function createPlainUser(app: HangarApp): Promise<{ user: string }> {
   const now = Date.now();
   await app.database.db
     .insertInto('users')
-    .values({ id: `u${now}`, username: `dev${now}`, display_name: 'Dev', email: null, password_hash: null, is_admin: 0, disabled: 0, created_at: now, updated_at: now })
+    .values({
+      id: `u${now}`,
+      username: `dev${now}`,
+      display_name: 'Dev',
+      email: null,
+      password_hash: null,
+      is_admin: 0,
+      disabled: 0,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
   const token = `hgr_plain-user-token-${now}`;
   const { createHash } = await import('node:crypto');
   await app.database.db
     .insertInto('api_tokens')
-    .values({ id: `t${now}`, user_id: `u${now}`, name: 't', token_hash: createHash('sha256').update(token).digest('hex'), prefix: token.slice(0, 8), created_at: now, expires_at: null, last_used_at: null, revoked_at: null })
+    .values({
+      id: `t${now}`,
+      user_id: `u${now}`,
+      name: 't',
+      token_hash: createHash('sha256').update(token).digest('hex'),
+      prefix: token.slice(0, 8),
+      created_at: now,
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null,
+    })
     .execute();
   return { user: token };
 }

@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { hasRole, type Config } from './config/config.js';
 import { requireAuth } from './core/auth.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { toHttpError } from './core/http-errors.js';
+import { ErrorBodySchema, toHttpError } from './core/http-errors.js';
 import { validatorCompiler } from './core/validation.js';
 import { createMetrics } from './core/metrics.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -70,8 +70,9 @@ async function registerPortal(http: FastifyInstance, portalDir: string): Promise
       wildcard: false,
       index: ['index.html'],
       cacheControl: false,
-      setHeaders: (res, file) =>
-        res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+      setHeaders: (res, file) => {
+        res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+      },
     });
   });
 }
@@ -83,7 +84,11 @@ async function registerPortal(http: FastifyInstance, portalDir: string): Promise
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<HangarApp> {
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase({ url: config.db, sqliteSynchronous: config.sqliteSynchronous, statementTimeoutMs: config.requestTimeoutMs });
+  const database = await openDatabase({
+    url: config.db,
+    sqliteSynchronous: config.sqliteSynchronous,
+    statementTimeoutMs: config.requestTimeoutMs,
+  });
   let started = false;
   try {
     await database.migrate();
@@ -109,7 +114,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   http.setValidatorCompiler(validatorCompiler());
 
   const portalDir = options.portalDir ?? path.resolve(import.meta.dirname, '../../web/dist');
-  const portalIndex = hasRole(config, 'api') && existsSync(path.join(portalDir, 'index.html')) ? readFileSync(path.join(portalDir, 'index.html')) : null;
+  const portalIndex =
+    hasRole(config, 'api') && existsSync(path.join(portalDir, 'index.html'))
+      ? readFileSync(path.join(portalDir, 'index.html'))
+      : null;
   const metrics = createMetrics();
   const identityStore = new SqlIdentityStore(database.db);
   const identity = new IdentityService(identityStore, clock, config.authCacheTtlMs);
@@ -173,12 +181,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   http.setNotFoundHandler((req, reply) => {
     // Client-side routes of the portal (e.g. /jobs/123) load the shell; the SPA resolves them.
-    if (portalIndex && req.method === 'GET' && !API_PREFIX.test(req.url) && (req.headers.accept ?? '').includes('text/html')) {
+    if (
+      portalIndex &&
+      req.method === 'GET' &&
+      !API_PREFIX.test(req.url) &&
+      (req.headers.accept ?? '').includes('text/html')
+    ) {
       return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(portalIndex);
     }
-    return reply
-      .code(404)
-      .send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id } });
+    return reply.code(404).send({
+      error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id },
+    });
   });
 
   await http.register(fastifySwagger, {
@@ -193,10 +206,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       },
       security: [{ bearer: [] }, { basic: [] }],
     },
+    // Shared schemas are named by their $id, so component names do not depend on registration order.
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     transform: ({ schema, url, route }) => {
-      // Routes marked public need no credentials; say so in the spec.
+      // Routes marked public need no credentials; say so in the spec. Every route may answer with
+      // the one error shape; it is documented here rather than repeated in each route's schema.
       const isPublic = (route.config as { public?: boolean } | undefined)?.public;
-      return { schema: isPublic ? { ...schema, security: [] } : schema, url } as never;
+      const documented = {
+        ...schema,
+        response: { ...(schema?.response as object), '4XX': ErrorBodySchema, '5XX': ErrorBodySchema },
+      };
+      return { schema: isPublic ? { ...documented, security: [] } : documented, url } as never;
     },
   });
 
@@ -219,7 +241,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (portalIndex) await registerPortal(http, portalDir);
   }
 
-  const flushTimer = setInterval(() => void identity.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')), 10_000);
+  const flushTimer = setInterval(
+    () => void identity.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')),
+    10_000,
+  );
   flushTimer.unref();
 
   let closing: Promise<void> | null = null;

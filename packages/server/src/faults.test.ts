@@ -149,7 +149,12 @@ describe('startup faults', () => {
   });
 
   test('an unreachable PostgreSQL fails fast with a clear error', async () => {
-    const res = await runServerExpectingFailure(['--data-dir', '/tmp/hangar-unreachable', '--db', 'postgres://hangar:secret@127.0.0.1:1/hangar']);
+    const res = await runServerExpectingFailure([
+      '--data-dir',
+      '/tmp/hangar-unreachable',
+      '--db',
+      'postgres://hangar:secret@127.0.0.1:1/hangar',
+    ]);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /cannot reach the store postgres:\/\/hangar:\*\*\*@127\.0\.0\.1:1\/hangar/);
     assert.ok(!res.stderr.includes('secret'), 'the password is not printed');
@@ -157,9 +162,12 @@ describe('startup faults', () => {
   });
 
   test('a bad configuration lists every bad key and exits 2', async () => {
-    const res = await runServerExpectingFailure(['--data-dir', '/tmp/hangar-badconfig', '--role', 'chef', '--nope', '--body-limit-bytes', 'lots'], {
-      HANGAR_WORKER_CONCURRENCY: '0',
-    });
+    const res = await runServerExpectingFailure(
+      ['--data-dir', '/tmp/hangar-badconfig', '--role', 'chef', '--nope', '--body-limit-bytes', 'lots'],
+      {
+        HANGAR_WORKER_CONCURRENCY: '0',
+      },
+    );
     assert.equal(res.code, 2);
     assert.match(res.stderr, /role \(from --role\)/);
     assert.match(res.stderr, /--nope: unknown option/);

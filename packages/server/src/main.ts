@@ -7,9 +7,7 @@ import { StoreLockedError } from './db/database.js';
 import { VERSION } from './version.js';
 
 function banner(app: HangarApp, config: Config, url: string): string {
-  const lines = [
-    `Hangar ${VERSION} ready at ${url}/  (roles: ${config.role}; store: ${app.database.description})`,
-  ];
+  const lines = [`Hangar ${VERSION} ready at ${url}/  (roles: ${config.role}; store: ${app.database.description})`];
   if (config.role === 'all' || config.role === 'api') {
     lines.push(`  Portal: ${url}/`);
     if (app.bootstrap.generatedPassword) {

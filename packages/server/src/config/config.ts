@@ -31,7 +31,12 @@ const ConfigSchema = Type.Object(
     jobLeaseMs: Type.Integer({ minimum: 1000 }),
     jobMaxLogBytes: Type.Integer({ minimum: 1024 }),
     adminPassword: Type.Optional(Type.String({ minLength: 8 })),
-    adminToken: Type.Optional(Type.String({ pattern: '^hgr_[A-Za-z0-9_-]{16,}$', description: 'hgr_ followed by at least 16 URL-safe characters' })),
+    adminToken: Type.Optional(
+      Type.String({
+        pattern: '^hgr_[A-Za-z0-9_-]{16,}$',
+        description: 'hgr_ followed by at least 16 URL-safe characters',
+      }),
+    ),
     pythonEnvsDir: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
@@ -112,7 +117,8 @@ function coerce(input: ConfigInput): ConfigInput {
   for (const [k, v] of Object.entries(input) as [keyof Config, unknown][]) {
     const kind = (ConfigSchema.properties[k] as { type?: string }).type;
     if (typeof v === 'string' && kind === 'integer' && /^-?\d+$/.test(v.trim())) out[k] = Number(v);
-    else if (typeof v === 'string' && kind === 'boolean' && /^(true|false|1|0)$/.test(v)) out[k] = v === 'true' || v === '1';
+    else if (typeof v === 'string' && kind === 'boolean' && /^(true|false|1|0)$/.test(v))
+      out[k] = v === 'true' || v === '1';
     else out[k] = v;
   }
   return out;

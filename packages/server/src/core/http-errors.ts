@@ -1,3 +1,4 @@
+import { Type, type Static } from '@sinclair/typebox';
 import {
   ConflictError,
   DomainError,
@@ -8,9 +9,19 @@ import {
   UnavailableError,
 } from './errors.js';
 
-export interface ErrorBody {
-  error: { code: string; message: string; requestId: string; details?: Record<string, unknown> };
-}
+/** The one error shape every route answers with (documented in the OpenAPI spec as 4XX/5XX). */
+export const ErrorBodySchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable machine-readable code, e.g. invalid_input, not_found' }),
+      message: Type.String(),
+      requestId: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 const STATUS: [new (...args: never[]) => DomainError, number][] = [
   [InputError, 400],

@@ -27,7 +27,8 @@ export function createMetrics() {
         registers: [registry],
         async collect() {
           const counts = await count();
-          for (const state of ['queued', 'running', 'succeeded', 'failed', 'cancelled']) this.set({ state }, counts[state] ?? 0);
+          for (const state of ['queued', 'running', 'succeeded', 'failed', 'cancelled'])
+            this.set({ state }, counts[state] ?? 0);
         },
       }),
   };

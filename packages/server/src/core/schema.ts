@@ -4,5 +4,7 @@ import { Type, type TLiteral, type TUnion } from '@sinclair/typebox';
 export function literalUnion<const T extends readonly [string, ...string[]]>(
   values: T,
 ): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
-  return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
+  return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{
+    -readonly [K in keyof T]: TLiteral<T[K]>;
+  }>;
 }

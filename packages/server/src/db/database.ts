@@ -110,7 +110,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     // Epoch-millisecond BIGINTs fit in a double; parse them as numbers on this pool only.
     types: {
       getTypeParser: ((oid: number, format?: string) =>
-        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === 20
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client losing its server must not crash the process; queries on it report the error.

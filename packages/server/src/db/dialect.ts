@@ -40,7 +40,13 @@ export async function dumpSchema(engine: Engine, db: Kysely<unknown>): Promise<s
       order by case type when 'table' then 0 else 1 end, name`.execute(db);
     return rows.rows.map((r) => `${r.sql!.replace(/\s+/g, ' ').trim()};`).join('\n') + '\n';
   }
-  const cols = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }>`
+  const cols = await sql<{
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    is_nullable: string;
+    column_default: string | null;
+  }>`
     select table_name, column_name, data_type, is_nullable, column_default
     from information_schema.columns where table_schema = current_schema()
     order by table_name, ordinal_position`.execute(db);

@@ -12,8 +12,12 @@ export const noopHandler: JobHandler = {
 const ExecPayload = Type.Object(
   {
     command: Type.Array(Type.String({ maxLength: 10_000 }), { minItems: 1, maxItems: 1000 }),
-    env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 100_000 }))),
-    python: Type.Optional(Type.Object({ requirements: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 500 }) })),
+    env: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 100_000 })),
+    ),
+    python: Type.Optional(
+      Type.Object({ requirements: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 500 }) }),
+    ),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 7 * 86_400_000 })),
     executor: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
   },
@@ -35,12 +39,26 @@ export function execHandler(executors: Map<string, Executor>): JobHandler<ExecPa
       const executor = executors.get(name);
       if (!executor) throw new Error(`no executor named ${name}; configured: ${[...executors.keys()].join(', ')}`);
       const res = await executor.run(
-        { command: ctx.payload.command, env: ctx.payload.env, python: ctx.payload.python, timeoutMs: ctx.payload.timeoutMs },
+        {
+          command: ctx.payload.command,
+          env: ctx.payload.env,
+          python: ctx.payload.python,
+          timeoutMs: ctx.payload.timeoutMs,
+        },
         { jobId: ctx.job.id, signal: ctx.signal, onOutput: (stream, chunk) => ctx.log(stream, chunk) },
       );
-      const result = { exitCode: res.exitCode, signal: res.signal, timedOut: res.timedOut, logsTruncated: res.logsTruncated };
+      const result = {
+        exitCode: res.exitCode,
+        signal: res.signal,
+        timedOut: res.timedOut,
+        logsTruncated: res.logsTruncated,
+      };
       if (res.exitCode === 0) return { result, usage: res.usage };
-      const why = res.timedOut ? `timed out after ${ctx.payload.timeoutMs} ms` : res.signal ? `killed by ${res.signal}` : `exited with code ${res.exitCode}`;
+      const why = res.timedOut
+        ? `timed out after ${ctx.payload.timeoutMs} ms`
+        : res.signal
+          ? `killed by ${res.signal}`
+          : `exited with code ${res.exitCode}`;
       throw Object.assign(new Error(`command ${why}`), { usage: res.usage });
     },
   };

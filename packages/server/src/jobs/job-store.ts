@@ -119,7 +119,13 @@ export class JobStore {
     const results = await this.db.transaction().execute(async (tx) => {
       const cancelled = await tx
         .updateTable('jobs')
-        .set({ state: 'cancelled', finished_at: now, updated_at: now, lease_owner: null, error: 'cancelled while its worker was lost' })
+        .set({
+          state: 'cancelled',
+          finished_at: now,
+          updated_at: now,
+          lease_owner: null,
+          error: 'cancelled while its worker was lost',
+        })
         .where('state', '=', 'running')
         .where('lease_expires_at', '<', now)
         .where('cancel_requested', '=', 1)
@@ -234,7 +240,13 @@ export class JobStore {
         const base = { updated_at: now, lease_owner: null, lease_expires_at: null, ...usage };
         const set =
           o.type === 'succeeded'
-            ? { ...base, state: 'succeeded' as const, result: JSON.stringify(o.result ?? null), error: null, finished_at: now }
+            ? {
+                ...base,
+                state: 'succeeded' as const,
+                result: JSON.stringify(o.result ?? null),
+                error: null,
+                finished_at: now,
+              }
             : o.type === 'cancelled'
               ? { ...base, state: 'cancelled' as const, error: 'cancelled', finished_at: now }
               : o.retryAt !== null
@@ -260,7 +272,14 @@ export class JobStore {
     const now = this.clock.now();
     await this.db
       .updateTable('jobs')
-      .set((eb) => ({ state: 'queued', attempt: eb('attempt', '-', 1), lease_owner: null, lease_expires_at: null, run_at: now, updated_at: now }))
+      .set((eb) => ({
+        state: 'queued',
+        attempt: eb('attempt', '-', 1),
+        lease_owner: null,
+        lease_expires_at: null,
+        run_at: now,
+        updated_at: now,
+      }))
       .where('state', '=', 'running')
       .where('lease_owner', '=', workerId)
       .where('id', 'in', ids)
@@ -297,13 +316,26 @@ export class JobStore {
       if (entries.length > 0) {
         await tx
           .insertInto('job_logs')
-          .values(entries.map((e) => ({ job_id: e.jobId, attempt: e.attempt, stream: e.stream, data: e.data, created_at: now })))
+          .values(
+            entries.map((e) => ({
+              job_id: e.jobId,
+              attempt: e.attempt,
+              stream: e.stream,
+              data: e.data,
+              created_at: now,
+            })),
+          )
           .execute();
       }
       for (const [jobId, n] of bytes) {
-        await tx.updateTable('jobs').set((eb) => ({ log_bytes: eb('log_bytes', '+', n) })).where('id', '=', jobId).execute();
+        await tx
+          .updateTable('jobs')
+          .set((eb) => ({ log_bytes: eb('log_bytes', '+', n) }))
+          .where('id', '=', jobId)
+          .execute();
       }
-      for (const jobId of truncated) await tx.updateTable('jobs').set({ logs_truncated: 1 }).where('id', '=', jobId).execute();
+      for (const jobId of truncated)
+        await tx.updateTable('jobs').set({ logs_truncated: 1 }).where('id', '=', jobId).execute();
     });
   }
 

@@ -50,7 +50,17 @@ for (const engine of ENGINES) {
     function startWorker(handlers: JobHandler[], opts: Partial<ConstructorParameters<typeof Worker>[0]> = {}) {
       const registry = new JobHandlerRegistry();
       for (const h of handlers) registry.register(h);
-      const w = new Worker({ store: jobs, handlers: registry, logger, concurrency: 4, pollMs: 10, leaseMs: 5000, maxLogBytes: 10_000, baseBackoffMs: 30, ...opts });
+      const w = new Worker({
+        store: jobs,
+        handlers: registry,
+        logger,
+        concurrency: 4,
+        pollMs: 10,
+        leaseMs: 5000,
+        maxLogBytes: 10_000,
+        baseBackoffMs: 30,
+        ...opts,
+      });
       workers.push(w);
       w.start();
       return w;
@@ -66,10 +76,22 @@ for (const engine of ENGINES) {
       const high = await jobs.enqueue({ kind: 'order', payload: {}, priority: 5 });
       const later = await jobs.enqueue({ kind: 'order', payload: {}, priority: 0, runAt: Date.now() + 60_000 });
       const claimed = await jobs.claim('w', ['order'], 10, 1000);
-      assert.deepEqual(claimed.map((j) => j.id), [high.id, low.id]);
+      assert.deepEqual(
+        claimed.map((j) => j.id),
+        [high.id, low.id],
+      );
       assert.ok(claimed.every((j) => j.state === 'running' && j.attempt === 1 && j.lease_owner === 'w'));
       await jobs.requestCancel(later.id);
-      await jobs.settle('w', claimed.map((j) => ({ id: j.id, attempt: 1, type: 'succeeded' as const, result: null, usage: { wallSeconds: 0, cpuSeconds: 0, peakRssBytes: 0 } })));
+      await jobs.settle(
+        'w',
+        claimed.map((j) => ({
+          id: j.id,
+          attempt: 1,
+          type: 'succeeded' as const,
+          result: null,
+          usage: { wallSeconds: 0, cpuSeconds: 0, peakRssBytes: 0 },
+        })),
+      );
     });
 
     test('concurrent claimers never claim the same job twice', async () => {
@@ -129,12 +151,16 @@ for (const engine of ENGINES) {
       let sawAbort = false;
       startWorker(
         [
-          handler('long', (ctx) => new Promise((_resolve, reject) => {
-            ctx.signal.addEventListener('abort', () => {
-              sawAbort = true;
-              reject(new Error('aborted'));
-            });
-          })),
+          handler(
+            'long',
+            (ctx) =>
+              new Promise((_resolve, reject) => {
+                ctx.signal.addEventListener('abort', () => {
+                  sawAbort = true;
+                  reject(new Error('aborted'));
+                });
+              }),
+          ),
         ],
         { leaseMs: 1000 },
       );
@@ -158,10 +184,14 @@ for (const engine of ENGINES) {
       assert.equal(second!.id, job.id);
       assert.equal(second!.attempt, 2);
       const usage = { wallSeconds: 1, cpuSeconds: 0, peakRssBytes: 0 };
-      const stale = await jobs.settle('dead-worker', [{ id: job.id, attempt: 1, type: 'succeeded', result: 'stale', usage }]);
+      const stale = await jobs.settle('dead-worker', [
+        { id: job.id, attempt: 1, type: 'succeeded', result: 'stale', usage },
+      ]);
       assert.equal(stale.size, 0);
       assert.equal((await jobs.heartbeat('dead-worker', [{ id: job.id, attempt: 1 }], 10_000)).size, 0);
-      const fresh = await jobs.settle('live-worker', [{ id: job.id, attempt: 2, type: 'succeeded', result: 'fresh', usage }]);
+      const fresh = await jobs.settle('live-worker', [
+        { id: job.id, attempt: 2, type: 'succeeded', result: 'fresh', usage },
+      ]);
       assert.deepEqual([...fresh], [job.id]);
       const row = (await jobs.get(job.id))!;
       assert.equal(row.state, 'succeeded');
@@ -179,14 +209,17 @@ for (const engine of ENGINES) {
     });
 
     test('logs are persisted before the outcome and bounded', async () => {
-      startWorker([
-        handler('chatty', async (ctx) => {
-          ctx.log('stdout', 'first line\n');
-          ctx.log('stderr', 'ünïcödé 🚀\n');
-          for (let i = 0; i < 200; i++) ctx.log('stdout', `${'x'.repeat(99)}\n`);
-          return {};
-        }),
-      ], { maxLogBytes: 2000 });
+      startWorker(
+        [
+          handler('chatty', async (ctx) => {
+            ctx.log('stdout', 'first line\n');
+            ctx.log('stderr', 'ünïcödé 🚀\n');
+            for (let i = 0; i < 200; i++) ctx.log('stdout', `${'x'.repeat(99)}\n`);
+            return {};
+          }),
+        ],
+        { maxLogBytes: 2000 },
+      );
       const job = await jobs.enqueue({ kind: 'chatty', payload: {} });
       const row = await waitFor('chatty', finished(job.id));
       const logs = await jobs.logs(job.id, 0, 1000);
@@ -199,7 +232,13 @@ for (const engine of ENGINES) {
     });
 
     test('graceful stop hands running jobs back without charging an attempt', async () => {
-      const w = startWorker([handler('slow', (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))))]);
+      const w = startWorker([
+        handler(
+          'slow',
+          (ctx) =>
+            new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))),
+        ),
+      ]);
       const job = await jobs.enqueue({ kind: 'slow', payload: {} });
       await waitFor('running', async () => (await jobs.get(job.id))?.state === 'running');
       await w.stop(50);
@@ -211,8 +250,15 @@ for (const engine of ENGINES) {
     test('exec jobs run a real process and record its usage', async () => {
       const executor = new LocalProcessExecutor({ workRoot: `${store.dir}/work`, maxLogBytes: 100_000 });
       startWorker([execHandler(new Map([['local', executor]]))]);
-      const ok = await jobs.enqueue({ kind: 'system.exec', payload: { command: ['sh', '-c', 'echo hello; echo oops >&2'] } });
-      const bad = await jobs.enqueue({ kind: 'system.exec', payload: { command: ['sh', '-c', 'exit 3'] }, maxAttempts: 1 });
+      const ok = await jobs.enqueue({
+        kind: 'system.exec',
+        payload: { command: ['sh', '-c', 'echo hello; echo oops >&2'] },
+      });
+      const bad = await jobs.enqueue({
+        kind: 'system.exec',
+        payload: { command: ['sh', '-c', 'exit 3'] },
+        maxAttempts: 1,
+      });
       const okRow: JobRow = await waitFor('exec ok', finished(ok.id));
       assert.equal(okRow.state, 'succeeded');
       assert.deepEqual(JSON.parse(okRow.result!).exitCode, 0);

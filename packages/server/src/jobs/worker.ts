@@ -151,7 +151,12 @@ export class Worker {
     });
   }
 
-  private async runHandler(state: Active): Promise<{ ok: true; value: JobResult; usage?: JobResult['usage'] } | { ok: false; error: unknown; usage?: JobResult['usage'] }> {
+  private async runHandler(
+    state: Active,
+  ): Promise<
+    | { ok: true; value: JobResult; usage?: JobResult['usage'] }
+    | { ok: false; error: unknown; usage?: JobResult['usage'] }
+  > {
     const { job, controller } = state;
     const handler = this.options.handlers.get(job.kind);
     if (!handler) return { ok: false, error: new PermanentJobError(`no handler for job kind ${job.kind}`) };
@@ -179,9 +184,11 @@ export class Worker {
     const base = { id: job.id, attempt: job.attempt, usage };
     if (state.abortReason === 'lease-lost') return null; // another worker owns it now
     if (state.abortReason === 'shutdown') {
-      void this.options.store.release(this.id, [job.id]).catch((err: unknown) =>
-        this.options.logger.error({ err, jobId: job.id }, 'could not release job at shutdown; its lease will expire'),
-      );
+      void this.options.store
+        .release(this.id, [job.id])
+        .catch((err: unknown) =>
+          this.options.logger.error({ err, jobId: job.id }, 'could not release job at shutdown; its lease will expire'),
+        );
       return null;
     }
     if (state.abortReason === 'cancelled') return { ...base, type: 'cancelled' };
@@ -189,7 +196,12 @@ export class Worker {
     const err = outcome.error as Error;
     const message = err?.message ?? String(err);
     const retryable = !(err instanceof PermanentJobError) && job.attempt < job.max_attempts;
-    return { ...base, type: 'failed', error: message, retryAt: retryable ? Date.now() + this.backoff(job.attempt) : null };
+    return {
+      ...base,
+      type: 'failed',
+      error: message,
+      retryAt: retryable ? Date.now() + this.backoff(job.attempt) : null,
+    };
   }
 
   private backoff(attempt: number): number {
@@ -210,10 +222,15 @@ export class Worker {
     while (this.pendingOutcomes.length > 0) {
       const batch = this.pendingOutcomes.splice(0);
       try {
-        const accepted = await this.options.store.settle(this.id, batch.map((b) => b.outcome));
+        const accepted = await this.options.store.settle(
+          this.id,
+          batch.map((b) => b.outcome),
+        );
         for (const b of batch) {
-          if (accepted.has(b.outcome.id)) this.options.onSettled?.({ id: b.outcome.id, kind: b.kind, type: b.outcome.type });
-          else this.options.logger.warn({ jobId: b.outcome.id }, 'job outcome dropped: lease was lost to another worker');
+          if (accepted.has(b.outcome.id))
+            this.options.onSettled?.({ id: b.outcome.id, kind: b.kind, type: b.outcome.type });
+          else
+            this.options.logger.warn({ jobId: b.outcome.id }, 'job outcome dropped: lease was lost to another worker');
         }
       } catch (err) {
         // The lease will expire and the job run again: at-least-once, never silently lost.
@@ -259,7 +276,9 @@ export class Worker {
   }
 
   private async heartbeat(): Promise<void> {
-    const jobs = [...this.active.values()].filter((a) => !a.abortReason).map((a) => ({ id: a.job.id, attempt: a.job.attempt }));
+    const jobs = [...this.active.values()]
+      .filter((a) => !a.abortReason)
+      .map((a) => ({ id: a.job.id, attempt: a.job.attempt }));
     if (jobs.length === 0) return;
     try {
       const held = await this.options.store.heartbeat(this.id, jobs, this.options.leaseMs);

@@ -27,11 +27,19 @@ export interface TestStore {
 export async function createTestStore(engine: Engine): Promise<TestStore> {
   const dir = mkdtempSync(path.join(tmpdir(), `hangar-${engine}-`));
   if (engine === 'sqlite') {
-    return { engine, url: `sqlite:${path.join(dir, 'hangar.db')}`, dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      engine,
+      url: `sqlite:${path.join(dir, 'hangar.db')}`,
+      dir,
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const admin = new pg.Client({ connectionString: testPgUrl() });
   await admin.connect();
-  const name = `t_${path.basename(dir).replace(/[^a-z0-9]/gi, '').toLowerCase()}`;
+  const name = `t_${path
+    .basename(dir)
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()}`;
   await admin.query(`create database ${name}`);
   await admin.end();
   const url = new URL(testPgUrl());

@@ -20,7 +20,9 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): 
   });
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready in 20 s:\n${err}`)), 20_000);
     const check = () => {

@@ -7,7 +7,11 @@ export const ADMIN_TOKEN = 'hgr_test-admin-token-0123456789';
 export const ADMIN_PASSWORD = 'correct horse battery';
 
 /** Builds an app on a test store with a known admin token and password and a silent logger. */
-export async function buildTestApp(store: TestStore, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<HangarApp> {
+export async function buildTestApp(
+  store: TestStore,
+  overrides: Partial<Config> = {},
+  options: BuildOptions = {},
+): Promise<HangarApp> {
   const config: Config = {
     ...defaultConfig(store.dir),
     db: store.url,

@@ -26,9 +26,12 @@ const TokenSchema = Type.Object(
   },
   { $id: 'Token' },
 );
-const CreatedToken = Type.Intersect([TokenSchema, Type.Object({ token: Type.String({ description: 'The secret; shown once' }) })], {
-  $id: 'CreatedToken',
-});
+const CreatedToken = Type.Intersect(
+  [TokenSchema, Type.Object({ token: Type.String({ description: 'The secret; shown once' }) })],
+  {
+    $id: 'CreatedToken',
+  },
+);
 const CreateTokenBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -46,7 +49,14 @@ export function identityRoutes(service: IdentityService): FastifyPluginAsyncType
     );
     app.get(
       '/api/v1/tokens',
-      { schema: { operationId: 'listTokens', tags: ['identity'], summary: "The caller's API tokens", response: { 200: Type.Object({ items: Type.Array(TokenSchema) }) } } },
+      {
+        schema: {
+          operationId: 'listTokens',
+          tags: ['identity'],
+          summary: "The caller's API tokens",
+          response: { 200: Type.Object({ items: Type.Array(TokenSchema) }) },
+        },
+      },
       async (req) => ({ items: await service.listTokens(req.auth) }),
     );
     app.post(

@@ -22,7 +22,10 @@ export class SqlIdentityStore implements IdentityStore {
   constructor(private readonly db: Kysely<DB>) {}
 
   async countUsers() {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -64,7 +67,8 @@ export class SqlIdentityStore implements IdentityStore {
   async touchTokens(uses: Map<string, number>) {
     if (uses.size === 0) return;
     await this.db.transaction().execute(async (tx) => {
-      for (const [id, at] of uses) await tx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+      for (const [id, at] of uses)
+        await tx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     });
   }
 }

@@ -20,7 +20,8 @@ for (const engine of ENGINES) {
       await store.cleanup();
     });
 
-    const post = (payload: unknown) => app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload });
+    const post = (payload: Record<string, unknown>) =>
+      app.http.inject({ method: 'POST', url: '/api/v1/jobs', headers: adminAuth, payload });
     const get = async (url: string) => (await app.http.inject({ url, headers: adminAuth })).json();
 
     async function until(id: string, states: string[], timeoutMs = 10_000) {
@@ -58,7 +59,11 @@ for (const engine of ENGINES) {
       assert.match(logs.chunks.map((c: { data: string }) => c.data).join(''), /hello-live/);
       assert.equal(logs.complete, false);
       const started = Date.now();
-      const cancelled = await app.http.inject({ method: 'POST', url: `/api/v1/jobs/${job.id}/cancel`, headers: adminAuth });
+      const cancelled = await app.http.inject({
+        method: 'POST',
+        url: `/api/v1/jobs/${job.id}/cancel`,
+        headers: adminAuth,
+      });
       assert.equal(cancelled.statusCode, 200);
       const done = await until(job.id, ['cancelled', 'failed', 'succeeded']);
       assert.equal(done.state, 'cancelled');
@@ -70,7 +75,16 @@ for (const engine of ENGINES) {
 
     test('an exec job records the usage of its process tree', async () => {
       const job = (
-        await post({ kind: 'system.exec', payload: { command: ['python3', '-c', 'x = bytearray(80 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\nimport time; time.sleep(0.5)'] } })
+        await post({
+          kind: 'system.exec',
+          payload: {
+            command: [
+              'python3',
+              '-c',
+              'x = bytearray(80 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\nimport time; time.sleep(0.5)',
+            ],
+          },
+        })
       ).json();
       const done = await until(job.id, ['succeeded', 'failed'], 20_000);
       assert.equal(done.state, 'succeeded', done.error);

@@ -1,23 +1,55 @@
 import '../../core/fastify-types.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { JobService } from './service.js';
-import { EnqueueJobBody, JobIdParams, JobLogsQuery, JobLogsSchema, JobPageSchema, JobSchema, ListJobsQuery } from './schemas.js';
+import {
+  EnqueueJobBody,
+  JobIdParams,
+  JobLogsQuery,
+  JobLogsSchema,
+  JobPageSchema,
+  JobSchema,
+  ListJobsQuery,
+} from './schemas.js';
 
 export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/api/v1/jobs',
-      { schema: { operationId: 'enqueueJob', tags: ['jobs'], summary: 'Enqueue a background job', body: EnqueueJobBody, response: { 201: JobSchema } } },
+      {
+        schema: {
+          operationId: 'enqueueJob',
+          tags: ['jobs'],
+          summary: 'Enqueue a background job',
+          body: EnqueueJobBody,
+          response: { 201: JobSchema },
+        },
+      },
       async (req, reply) => reply.code(201).send(await service.enqueue(req.auth, req.body)),
     );
     app.get(
       '/api/v1/jobs',
-      { schema: { operationId: 'listJobs', tags: ['jobs'], summary: 'List jobs, newest first', querystring: ListJobsQuery, response: { 200: JobPageSchema } } },
+      {
+        schema: {
+          operationId: 'listJobs',
+          tags: ['jobs'],
+          summary: 'List jobs, newest first',
+          querystring: ListJobsQuery,
+          response: { 200: JobPageSchema },
+        },
+      },
       async (req) => service.list(req.auth, req.query),
     );
     app.get(
       '/api/v1/jobs/:id',
-      { schema: { operationId: 'getJob', tags: ['jobs'], summary: 'Get one job', params: JobIdParams, response: { 200: JobSchema } } },
+      {
+        schema: {
+          operationId: 'getJob',
+          tags: ['jobs'],
+          summary: 'Get one job',
+          params: JobIdParams,
+          response: { 200: JobSchema },
+        },
+      },
       async (req) => service.get(req.auth, req.params.id),
     );
     app.post(
@@ -54,4 +86,3 @@ export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
     );
   };
 }
-

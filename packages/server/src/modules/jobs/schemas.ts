@@ -55,7 +55,10 @@ export const ListJobsQuery = Type.Object(
 );
 export type ListJobsQuery = Static<typeof ListJobsQuery>;
 
-export const JobPageSchema = Type.Object({ items: Type.Array(JobSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const JobPageSchema = Type.Object({
+  items: Type.Array(JobSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
 
 export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -71,7 +74,13 @@ export type JobLogsQuery = Static<typeof JobLogsQuery>;
 
 export const JobLogsSchema = Type.Object({
   chunks: Type.Array(
-    Type.Object({ id: Type.Integer(), attempt: Type.Integer(), stream: Type.String(), data: Type.String(), createdAt: Type.String({ format: 'date-time' }) }),
+    Type.Object({
+      id: Type.Integer(),
+      attempt: Type.Integer(),
+      stream: Type.String(),
+      data: Type.String(),
+      createdAt: Type.String({ format: 'date-time' }),
+    }),
   ),
   /** Pass as `after` to get the next chunks. */
   next: Type.Integer(),

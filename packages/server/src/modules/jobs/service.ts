@@ -48,12 +48,19 @@ export class JobService {
     const a = requireAuth(auth);
     const handler = this.handlers.get(input.kind);
     if (!handler) {
-      throw new InputError(`unknown job kind "${input.kind}"; known kinds: ${this.handlers.kinds().join(', ')}`, 'kind');
+      throw new InputError(
+        `unknown job kind "${input.kind}"; known kinds: ${this.handlers.kinds().join(', ')}`,
+        'kind',
+      );
     }
     if (handler.adminOnly) requireAdmin(a);
     const payload = input.payload ?? {};
     const problem = Value.Errors(handler.payloadSchema, payload).First();
-    if (problem) throw new InputError(`payload${problem.path.replace(/\//g, '.')}: ${problem.message}`, `payload${problem.path.replace(/\//g, '.')}`);
+    if (problem)
+      throw new InputError(
+        `payload${problem.path.replace(/\//g, '.')}: ${problem.message}`,
+        `payload${problem.path.replace(/\//g, '.')}`,
+      );
     const runAt = input.runAt ? Date.parse(input.runAt) : undefined;
     const row = await this.store.enqueue({
       kind: input.kind,
@@ -111,7 +118,13 @@ export class JobService {
       if (rows.length > 0 || finished || this.clock.now() >= deadline || signal?.aborted) {
         const next = rows.length ? rows[rows.length - 1]!.id : after;
         return {
-          chunks: rows.map((r) => ({ id: r.id, attempt: r.attempt, stream: r.stream, data: r.data, createdAt: iso(r.created_at)! })),
+          chunks: rows.map((r) => ({
+            id: r.id,
+            attempt: r.attempt,
+            stream: r.stream,
+            data: r.data,
+            createdAt: iso(r.created_at)!,
+          })),
           next,
           complete: finished && rows.length < limit,
           state: job.state,
@@ -132,4 +145,3 @@ export class JobService {
     return row;
   }
 }
-

@@ -16,21 +16,34 @@ export interface SystemDeps {
 
 const Health = Type.Object({ status: Type.String() });
 const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) });
-const Version = Type.Object({ version: Type.String(), node: Type.String(), engine: Type.String(), roles: Type.Array(Type.String()) });
+const Version = Type.Object({
+  version: Type.String(),
+  node: Type.String(),
+  engine: Type.String(),
+  roles: Type.Array(Type.String()),
+});
 
 /** Liveness, readiness, version, metrics and the API description; reachable without credentials. */
 export function systemRoutes(deps: SystemDeps, metricsPublic: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/healthz',
-      { config: { public: true }, schema: { operationId: 'health', tags: ['system'], summary: 'Liveness', response: { 200: Health } } },
+      {
+        config: { public: true },
+        schema: { operationId: 'health', tags: ['system'], summary: 'Liveness', response: { 200: Health } },
+      },
       async () => ({ status: 'ok' }),
     );
     app.get(
       '/readyz',
       {
         config: { public: true },
-        schema: { operationId: 'ready', tags: ['system'], summary: 'Readiness: store reachable, migrations done', response: { 200: Ready, 503: Ready } },
+        schema: {
+          operationId: 'ready',
+          tags: ['system'],
+          summary: 'Readiness: store reachable, migrations done',
+          response: { 200: Ready, 503: Ready },
+        },
       },
       async (_req, reply) => {
         const checks: Record<string, string> = {};
@@ -47,18 +60,26 @@ export function systemRoutes(deps: SystemDeps, metricsPublic: boolean): FastifyP
     );
     app.get(
       '/version',
-      { config: { public: true }, schema: { operationId: 'version', tags: ['system'], summary: 'Server version', response: { 200: Version } } },
+      {
+        config: { public: true },
+        schema: { operationId: 'version', tags: ['system'], summary: 'Server version', response: { 200: Version } },
+      },
       async () => ({ version: deps.version, node: process.version, engine: deps.database.engine, roles: deps.roles }),
     );
     app.get(
       '/metrics',
-      { config: { public: metricsPublic }, schema: { operationId: 'metrics', tags: ['system'], summary: 'Prometheus metrics (text exposition)', produces: ['text/plain'] } },
+      {
+        config: { public: metricsPublic },
+        schema: {
+          operationId: 'metrics',
+          tags: ['system'],
+          summary: 'Prometheus metrics (text exposition)',
+          produces: ['text/plain'],
+          response: { 200: { content: { 'text/plain': { schema: Type.String() } } } },
+        },
+      },
       async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
     );
-    app.get(
-      '/openapi.json',
-      { config: { public: true }, schema: { hide: true } },
-      async () => deps.openapi(),
-    );
+    app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => deps.openapi());
   };
 }
