@@ -1,0 +1,92 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import { Link, useLocation } from '../router.js';
+import { SECTIONS, sectionOf } from '../sections.js';
+import { UserMenu } from './UserMenu.js';
+
+export interface AppShellProps {
+  user: { username: string; displayName: string; isAdmin: boolean };
+  onLogOut: () => void;
+  children: ReactNode;
+}
+
+/**
+ * The frame around every logged-in page: top bar (product, account menu), left nav, and the main
+ * area. After a client-side navigation focus moves to the main area, as a full page load would,
+ * so keyboard and screen-reader users start at the new content.
+ */
+export function AppShell({ user, onLogOut, children }: AppShellProps) {
+  const { pathname } = useLocation();
+  const current = sectionOf(pathname);
+  const mainRef = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    mainRef.current?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [pathname]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand" aria-label="Hangar home">
+          <span className="brand-mark" aria-hidden="true">
+            H
+          </span>
+          <span className="brand-name">Hangar</span>
+        </Link>
+        <div className="topbar-spacer" />
+        <UserMenu username={user.username} displayName={user.displayName} isAdmin={user.isAdmin} onLogOut={onLogOut} />
+      </header>
+      <nav className="sidenav" aria-label="Sections">
+        <ul>
+          {SECTIONS.filter((s) => !s.adminOnly || user.isAdmin).map((s) => {
+            const active = current?.path === s.path;
+            return (
+              <li key={s.path}>
+                <Link
+                  to={s.path}
+                  className={['nav-link', active ? 'active' : '', s.ready ? '' : 'soon'].filter(Boolean).join(' ')}
+                  aria-current={active ? 'page' : undefined}
+                >
+                  <span>{s.label}</span>
+                  {!s.ready && <span className="nav-soon">coming soon</span>}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <main className="main" id="main" ref={mainRef} tabIndex={-1}>
+        <div className="main-inner">{children}</div>
+      </main>
+    </div>
+  );
+}
+
+/** The title row of a page: heading, optional subtitle and actions on the right. */
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+}) {
+  return (
+    <div className="page-header">
+      <div>
+        <h1 className="page-title">{title}</h1>
+        {subtitle && <p className="page-subtitle">{subtitle}</p>}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}
