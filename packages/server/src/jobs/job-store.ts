@@ -16,10 +16,11 @@ export interface EnqueueInput {
   createdBy?: string | null;
 }
 
+/** What an attempt cost; null where nothing was measured (in-process handlers run no process tree). */
 export interface ResourceUsage {
   wallSeconds: number;
-  cpuSeconds: number;
-  peakRssBytes: number;
+  cpuSeconds: number | null;
+  peakRssBytes: number | null;
 }
 
 /** The end of one attempt, as the worker that held the lease saw it. */
@@ -235,7 +236,7 @@ export class JobStore {
         const usage = {
           wall_seconds: o.usage.wallSeconds,
           cpu_seconds: o.usage.cpuSeconds,
-          peak_rss_bytes: Math.round(o.usage.peakRssBytes),
+          peak_rss_bytes: o.usage.peakRssBytes === null ? null : Math.round(o.usage.peakRssBytes),
         };
         const base = { updated_at: now, lease_owner: null, lease_expires_at: null, ...usage };
         const set =

@@ -140,8 +140,8 @@ export class Worker {
     void this.runHandler(state).then(async (outcome) => {
       const usage = {
         wallSeconds: outcome.usage?.wallSeconds ?? Number(process.hrtime.bigint() - started) / 1e9,
-        cpuSeconds: outcome.usage?.cpuSeconds ?? 0,
-        peakRssBytes: outcome.usage?.peakRssBytes ?? 0,
+        cpuSeconds: outcome.usage?.cpuSeconds ?? null,
+        peakRssBytes: outcome.usage?.peakRssBytes ?? null,
       };
       await this.flushLogs();
       const result = this.toOutcome(state, outcome, usage);
