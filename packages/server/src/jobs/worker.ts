@@ -138,16 +138,28 @@ export class Worker {
     this.active.set(job.id, state);
     const started = process.hrtime.bigint();
     void this.runHandler(state).then(async (outcome) => {
-      const usage = {
-        wallSeconds: outcome.usage?.wallSeconds ?? Number(process.hrtime.bigint() - started) / 1e9,
-        cpuSeconds: outcome.usage?.cpuSeconds ?? null,
-        peakRssBytes: outcome.usage?.peakRssBytes ?? null,
-      };
-      await this.flushLogs();
-      const result = this.toOutcome(state, outcome, usage);
-      if (result) await this.settle(result, job.kind);
-      this.active.delete(job.id);
-      if (this.running) this.wake();
+      try {
+        await this.flushLogs();
+        if (state.abortReason === 'shutdown') {
+          // Interrupted by our own shutdown, not by the job: hand it back uncharged, and finish
+          // doing so before stop() lets the store close.
+          await this.options.store
+            .release(this.id, [job.id])
+            .catch((err: unknown) =>
+              this.options.logger.error({ err, jobId: job.id }, 'could not release job at shutdown; its lease will expire'),
+            );
+          return;
+        }
+        const result = this.toOutcome(state, outcome, {
+          wallSeconds: outcome.usage?.wallSeconds ?? Number(process.hrtime.bigint() - started) / 1e9,
+          cpuSeconds: outcome.usage?.cpuSeconds ?? null,
+          peakRssBytes: outcome.usage?.peakRssBytes ?? null,
+        });
+        if (result) await this.settle(result, job.kind);
+      } finally {
+        this.active.delete(job.id);
+        if (this.running) this.wake();
+      }
     });
   }
 
@@ -183,14 +195,6 @@ export class Worker {
     const { job } = state;
     const base = { id: job.id, attempt: job.attempt, usage };
     if (state.abortReason === 'lease-lost') return null; // another worker owns it now
-    if (state.abortReason === 'shutdown') {
-      void this.options.store
-        .release(this.id, [job.id])
-        .catch((err: unknown) =>
-          this.options.logger.error({ err, jobId: job.id }, 'could not release job at shutdown; its lease will expire'),
-        );
-      return null;
-    }
     if (state.abortReason === 'cancelled') return { ...base, type: 'cancelled' };
     if (outcome.ok) return { ...base, type: 'succeeded', result: outcome.value.result ?? null };
     const err = outcome.error as Error;
