@@ -89,14 +89,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     sqliteSynchronous: config.sqliteSynchronous,
     statementTimeoutMs: config.requestTimeoutMs,
   });
-  let started = false;
   try {
     await database.migrate();
+    return await wire(config, options, clock, database);
   } catch (err) {
+    // Release the store (and the SQLite data-dir lock) when startup fails half-way.
     await database.close();
     throw err;
   }
+}
 
+async function wire(config: Config, options: BuildOptions, clock: Clock, database: Database): Promise<HangarApp> {
+  let started = false;
   const http = Fastify({
     loggerInstance: options.logger,
     logger: options.logger ? undefined : { level: config.logLevel },
