@@ -6,22 +6,10 @@ import path from 'node:path';
 import { buildApp } from '../packages/server/src/app.js';
 import { defaultConfig } from '../packages/server/src/config/config.js';
 import { generateSdk } from './sdk-generator.js';
+import { sortKeys } from './sort-keys.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const check = process.argv.includes('--check');
-
-/** Recursively sorts object keys so the committed spec diffs cleanly and never churns. */
-export function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
 
 async function openapiSpec(): Promise<Record<string, unknown>> {
   const config = {

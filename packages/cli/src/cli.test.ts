@@ -1,12 +1,13 @@
 // End-to-end: the built `hangar` binary against a real server it started itself (`hangar server`).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HangarApiError, HangarClient, type Job } from '@hangar/sdk';
+import { startServer, type ServerProcess } from '@hangar/server/testing';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(ROOT, 'packages/cli/dist/bin.js');
@@ -60,31 +61,12 @@ function hangar(
   });
 }
 
-/** Starts `hangar server` on a free port with a fresh data dir and waits for its banner. */
-async function startServer(): Promise<{ url: string; proc: ChildProcess; exited: Promise<unknown> }> {
-  const dataDir = tempDir('hangar-cli-data-');
-  const proc = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+/** `hangar server` through the CLI's own binary, on a free port with a fresh data dir. */
+function startCliServer(): Promise<ServerProcess> {
+  return startServer(['--data-dir', tempDir('hangar-cli-data-')], {
+    entry: [BIN, 'server'],
     env: cleanEnv({ HANGAR_ADMIN_PASSWORD: PASSWORD, HANGAR_ADMIN_TOKEN: TOKEN }),
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 30 s:\n${stderr}`)), 30_000);
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      const m = /ready at (http:\/\/\S+?)\/\s/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited before ready:\n${stderr}`));
-    });
-  });
-  return { url, proc, exited };
 }
 
 async function closedPort(): Promise<number> {
@@ -134,14 +116,14 @@ function assertNoStack(r: Result): void {
 }
 
 describe('hangar CLI against a real server', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: ServerProcess;
   let admin: HangarClient;
   /** A config dir logged in as admin with the admin token. */
   let loggedIn: string;
 
   before(async () => {
     assertFreshBuild();
-    server = await startServer();
+    server = await startCliServer();
     admin = new HangarClient({ baseUrl: server.url, token: TOKEN });
     loggedIn = tempDir('hangar-cli-cfg-');
     const r = await hangar(['login', '--url', server.url, '--token', TOKEN], { configDir: loggedIn });
@@ -149,10 +131,7 @@ describe('hangar CLI against a real server', () => {
   });
 
   after(async () => {
-    if (server) {
-      server.proc.kill('SIGTERM');
-      await server.exited;
-    }
+    await server?.stop();
     for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,49 +1,25 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startServer } from '@hangar/server/testing';
 import { HangarApiError, HangarClient, type Job } from './index.js';
 
 const PASSWORD = 'sdk-test-password';
 const TOKEN = `hgr_sdktest${'x'.repeat(24)}`;
-const SERVER_BIN = path.resolve(import.meta.dirname, '../../server/src/bin.ts');
 
-/** Runs the real server from source (tsx) in a child process, on a free port and a fresh data dir. */
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+/** The real server in a child process, on a free port and a fresh data dir. */
+async function startTestServer(): Promise<{ url: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hangar-sdk-test-'));
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', SERVER_BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
-    {
-      env: { ...process.env, HANGAR_ADMIN_PASSWORD: PASSWORD, HANGAR_ADMIN_TOKEN: TOKEN },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 30 s:\n${stderr}`)), 30_000);
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      const m = /ready at (http:\/\/\S+?)\/\s/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited before ready:\n${stderr}`));
-    });
+  const server = await startServer(['--data-dir', dataDir], {
+    env: { ...process.env, HANGAR_ADMIN_PASSWORD: PASSWORD, HANGAR_ADMIN_TOKEN: TOKEN },
   });
   return {
-    url,
+    url: server.url,
     stop: async () => {
-      proc.kill('SIGTERM');
-      await exited;
+      await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -83,7 +59,7 @@ describe('HangarClient against a real server', () => {
   let admin: HangarClient;
 
   before(async () => {
-    server = await startServer();
+    server = await startTestServer();
     admin = new HangarClient({ baseUrl: server.url, token: TOKEN });
   });
   after(async () => {

@@ -164,9 +164,7 @@ describe('startup faults', () => {
   test('a bad configuration lists every bad key and exits 2', async () => {
     const res = await runServerExpectingFailure(
       ['--data-dir', '/tmp/hangar-badconfig', '--role', 'chef', '--nope', '--body-limit-bytes', 'lots'],
-      {
-        HANGAR_WORKER_CONCURRENCY: '0',
-      },
+      { env: { ...process.env, HANGAR_WORKER_CONCURRENCY: '0' } },
     );
     assert.equal(res.code, 2);
     assert.match(res.stderr, /role \(from --role\)/);

@@ -146,7 +146,10 @@ export class Worker {
           await this.options.store
             .release(this.id, [job.id])
             .catch((err: unknown) =>
-              this.options.logger.error({ err, jobId: job.id }, 'could not release job at shutdown; its lease will expire'),
+              this.options.logger.error(
+                { err, jobId: job.id },
+                'could not release job at shutdown; its lease will expire',
+              ),
             );
           return;
         }

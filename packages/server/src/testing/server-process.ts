@@ -2,7 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ADMIN_PASSWORD, ADMIN_TOKEN } from './test-app.js';
 
-const BIN = path.resolve(import.meta.dirname, '../bin.ts');
+// From source (tests run through tsx) start the server's source; from dist, the built entry.
+const FROM_SOURCE = import.meta.filename.endsWith('.ts');
+const DEFAULT_ENTRY = FROM_SOURCE
+  ? ['--import', 'tsx', path.resolve(import.meta.dirname, '../bin.ts')]
+  : [path.resolve(import.meta.dirname, '../bin.js')];
+
+export interface StartServerOptions {
+  /** Node arguments that run the server (default: the server's own entry); e.g. the CLI's bin plus `server`. */
+  entry?: string[];
+  /** The complete environment (default: this process's, plus the test admin's password and token). */
+  env?: NodeJS.ProcessEnv;
+}
 
 export interface ServerProcess {
   proc: ChildProcess;
@@ -10,48 +21,66 @@ export interface ServerProcess {
   stderr: () => string;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | string>;
 }
 
-/** Starts `hangar server` from source in a child process and waits for its ready banner. */
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', BIN, '--port', '0', '--log-level', 'warn', ...args], {
-    env: { ...process.env, HANGAR_ADMIN_TOKEN: ADMIN_TOKEN, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+function spawnServer(args: string[], options: StartServerOptions) {
+  const proc = spawn(
+    process.execPath,
+    [...(options.entry ?? DEFAULT_ENTRY), '--port', '0', '--log-level', 'warn', ...args],
+    {
+      env: options.env ?? { ...process.env, HANGAR_ADMIN_TOKEN: ADMIN_TOKEN, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | string>((resolve) =>
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
+  return { proc, exited, stderr: () => stderr };
+}
+
+/**
+ * Starts `hangar server` on a free loopback port in a child process and resolves once its ready
+ * banner names the URL. Callers pass `--data-dir` (and `--db`) and must `stop()` it.
+ */
+export async function startServer(args: string[], options: StartServerOptions = {}): Promise<ServerProcess> {
+  const { proc, exited, stderr } = spawnServer(args, options);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 20 s:\n${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server not ready in 30 s:\n${stderr()}`)), 30_000);
     const check = () => {
-      const m = /ready at (http:\/\/[^/\s]+)\//.exec(err);
+      const m = /ready at (http:\/\/[^/\s]+)\//.exec(stderr());
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
       }
     };
-    proc.stderr!.on('data', check);
+    proc.stderr.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before ready:\n${err}`));
+      reject(new Error(`server exited (${code}) before ready:\n${stderr()}`));
     });
   });
-  return { proc, url, stderr: () => err, exited };
+  return {
+    proc,
+    url,
+    stderr,
+    exited,
+    stop: () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 /** Runs `hangar server` expecting it to fail at startup; returns its exit code, stderr and duration. */
-export async function runServerExpectingFailure(args: string[], env: NodeJS.ProcessEnv = {}) {
+export async function runServerExpectingFailure(args: string[], options: StartServerOptions = {}) {
   const started = Date.now();
-  const proc = spawn(process.execPath, ['--import', 'tsx', BIN, '--port', '0', '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const { proc, exited, stderr } = spawnServer(args, { env: process.env, ...options });
   const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+  const code = await exited;
   clearTimeout(killer);
-  return { code, stderr, ms: Date.now() - started };
+  return { code, stderr: stderr(), ms: Date.now() - started };
 }
