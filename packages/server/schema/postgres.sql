@@ -28,6 +28,7 @@ table jobs
   max_attempts integer not null
   run_at bigint not null
   lease_owner text
+  worker text
   lease_expires_at bigint
   cancel_requested integer not null default 0
   created_by text

@@ -29,6 +29,8 @@ export interface Job {
     peakRssBytes: number | null;
     wallSeconds: number | null;
   };
+  /** the worker that ran the latest attempt */
+  worker: string | null;
 }
 
 export interface Token {

@@ -44,6 +44,8 @@ export interface JobsTable {
   max_attempts: number;
   run_at: number;
   lease_owner: string | null;
+  /** The worker that ran (or runs) the latest attempt; kept after it finishes. */
+  worker: string | null;
   lease_expires_at: number | null;
   cancel_requested: number;
   created_by: string | null;

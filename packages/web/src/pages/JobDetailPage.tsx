@@ -219,6 +219,8 @@ export function JobDetailPage({ id }: { id: string }) {
             <dd>{job.priority}</dd>
             <dt>Created by</dt>
             <dd className="mono">{job.createdBy ?? NONE}</dd>
+            <dt>Worker</dt>
+            <dd className="mono">{job.worker ?? NONE}</dd>
           </dl>
           <dl className="kv">
             <dt>Created</dt>

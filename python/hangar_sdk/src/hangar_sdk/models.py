@@ -88,6 +88,7 @@ class Job(TypedDict):
     maxAttempts: int
     runAt: str
     cancelRequested: bool
+    worker: Optional[str]
     createdBy: Optional[str]
     createdAt: str
     startedAt: Optional[str]

@@ -42,6 +42,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('max_attempts', 'integer', (c) => c.notNull())
     .addColumn('run_at', 'bigint', (c) => c.notNull())
     .addColumn('lease_owner', 'text')
+    .addColumn('worker', 'text')
     .addColumn('lease_expires_at', 'bigint')
     .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_by', 'text')

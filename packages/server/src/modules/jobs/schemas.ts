@@ -16,6 +16,7 @@ export const JobSchema = Type.Object(
     maxAttempts: Type.Integer(),
     runAt: Type.String({ format: 'date-time' }),
     cancelRequested: Type.Boolean(),
+    worker: Type.Union([Type.String(), Type.Null()], { description: 'the worker that ran the latest attempt' }),
     createdBy: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

@@ -22,6 +22,7 @@ export function toJob(row: JobRow): Job {
     maxAttempts: row.max_attempts,
     runAt: iso(row.run_at)!,
     cancelRequested: row.cancel_requested === 1,
+    worker: row.worker,
     createdBy: row.created_by,
     createdAt: iso(row.created_at)!,
     startedAt: iso(row.started_at),
