@@ -52,6 +52,7 @@ interface CacheEntry {
 export class IdentityService {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly pendingUses = new Map<string, number>();
+  private dummy: Promise<string> | null = null;
 
   constructor(
     private readonly store: IdentityStore,
@@ -120,9 +121,9 @@ export class IdentityService {
         return auth;
       }
       const user = await this.store.userByUsername(username);
-      if (!user?.password_hash || !(await verifyPassword(secret, user.password_hash))) {
-        throw new UnauthenticatedError('wrong username or password');
-      }
+      // Unknown users cost the same scrypt as known ones, so timing does not reveal who exists.
+      const ok = await verifyPassword(secret, user?.password_hash ?? (await this.dummyHash()));
+      if (!user?.password_hash || !ok) throw new UnauthenticatedError('wrong username or password');
       if (user.disabled) throw new UnauthenticatedError('this user is disabled');
       return { userId: user.id, username: user.username, isAdmin: user.is_admin === 1, tokenId: null };
     }
@@ -181,6 +182,11 @@ export class IdentityService {
     const uses = new Map(this.pendingUses);
     this.pendingUses.clear();
     await this.store.touchTokens(uses);
+  }
+
+  private dummyHash(): Promise<string> {
+    this.dummy ??= hashPassword(randomBytes(16).toString('hex'));
+    return this.dummy;
   }
 
   private async insertToken(userId: string, name: string, secret: string, expiresAt: number | null) {
