@@ -76,9 +76,9 @@ export class IdentityService {
       created_at: now,
       updated_at: now,
     };
-    await this.store.insertUser(admin);
-    if (options.adminToken) await this.insertToken(admin.id, 'bootstrap', options.adminToken, null);
-    return { generatedPassword: generated };
+    const token = options.adminToken ? this.tokenRow(admin.id, 'bootstrap', options.adminToken, null) : null;
+    const created = await this.store.insertFirstAdmin(admin, token);
+    return { generatedPassword: created ? generated : null };
   }
 
   /**
@@ -160,7 +160,8 @@ export class IdentityService {
     if (!name) throw new InputError('name must not be blank', 'name');
     const expiresAt = input.expiresInDays ? this.clock.now() + input.expiresInDays * 86_400_000 : null;
     const secret = `${TOKEN_PREFIX}${newSecret()}`;
-    const row = await this.insertToken(a.userId, name, secret, expiresAt);
+    const row = this.tokenRow(a.userId, name, secret, expiresAt);
+    await this.store.insertToken(row);
     return { ...tokenView(row), token: secret };
   }
 
@@ -189,9 +190,9 @@ export class IdentityService {
     return this.dummy;
   }
 
-  private async insertToken(userId: string, name: string, secret: string, expiresAt: number | null) {
+  private tokenRow(userId: string, name: string, secret: string, expiresAt: number | null): TokenRow {
     const now = this.clock.now();
-    const row: TokenRow = {
+    return {
       id: newId(now),
       user_id: userId,
       name,
@@ -202,7 +203,5 @@ export class IdentityService {
       last_used_at: null,
       revoked_at: null,
     };
-    await this.store.insertToken(row);
-    return row;
   }
 }

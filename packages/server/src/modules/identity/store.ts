@@ -9,7 +9,11 @@ export interface IdentityStore {
   countUsers(): Promise<number>;
   userById(id: string): Promise<UserRow | undefined>;
   userByUsername(username: string): Promise<UserRow | undefined>;
-  insertUser(user: UserRow): Promise<void>;
+  /**
+   * Inserts the first admin and its optional token atomically, unless a user with that name exists.
+   * Returns false when another process got there first (servers starting together on one store).
+   */
+  insertFirstAdmin(user: UserRow, token: TokenRow | null): Promise<boolean>;
   tokenByHash(hash: string): Promise<TokenRow | undefined>;
   insertToken(token: TokenRow): Promise<void>;
   tokensOfUser(userId: string): Promise<TokenRow[]>;
@@ -37,8 +41,18 @@ export class SqlIdentityStore implements IdentityStore {
     return this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
   }
 
-  async insertUser(user: UserRow) {
-    await this.db.insertInto('users').values(user).execute();
+  insertFirstAdmin(user: UserRow, token: TokenRow | null) {
+    return this.db.transaction().execute(async (tx) => {
+      const inserted = await tx
+        .insertInto('users')
+        .values(user)
+        .onConflict((oc) => oc.column('username').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return false;
+      if (token) await tx.insertInto('api_tokens').values(token).execute();
+      return true;
+    });
   }
 
   tokenByHash(hash: string) {
