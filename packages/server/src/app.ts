@@ -5,9 +5,9 @@ import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { hasRole, type Config } from './config/config.js';
-import { requireAuth } from './core/auth.js';
+import { authenticationRequired } from './core/auth.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ErrorBodySchema, toHttpError } from './core/http-errors.js';
 import { validatorCompiler } from './core/validation.js';
@@ -108,6 +108,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
     forceCloseConnections: 'idle',
+    // We write one line per request ourselves (onResponse) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -116,6 +118,9 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   http.setValidatorCompiler(validatorCompiler());
+  // Declared up front so every request object has the same shape (assigning an undeclared property
+  // per request changes V8's hidden class and slows every request).
+  http.decorateRequest('auth', null);
 
   const portalDir = options.portalDir ?? path.resolve(import.meta.dirname, '../../web/dist');
   const portalIndex =
@@ -160,23 +165,36 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     cancelRequested: (id) => worker?.cancelRequested(id),
   });
 
-  http.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks with a synchronous fast path: on a warm authentication cache a request
+  // creates no promise here, which is measurable at tens of thousands of requests per second.
+  http.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    req.auth = null;
     const header = req.headers.authorization;
-    if (req.routeOptions.config.public || req.is404) {
-      // Public routes learn who calls when credentials are sent, but never fail because of them.
-      if (header) req.auth = await identity.authenticate(header).catch(() => null);
-      return;
-    }
+    // Public routes learn who calls when credentials are sent, but never fail because of them.
+    const open = req.routeOptions.config.public === true || req.is404;
+    req.auth = header ? identity.cachedAuth(header) : null;
+    if (req.auth || (open && !header)) return done();
     // Authenticate at the edge so no body of an anonymous caller is parsed; services still authorize.
-    req.auth = requireAuth(await identity.authenticate(header));
-  });
-  http.addHook('onResponse', async (req, reply) => {
-    metrics.httpDuration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
+    if (!header) return done(authenticationRequired());
+    identity.authenticate(header).then(
+      (auth) => {
+        req.auth = auth;
+        done();
+      },
+      (err: Error) => (open ? done() : done(err)),
     );
+  });
+  const logRequests = ['info', 'debug', 'trace'].includes(http.log.level);
+  http.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.observeHttp(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    if (logRequests) {
+      req.log.info(
+        { method: req.method, url: req.url, route, status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      );
+    }
+    done();
   });
   http.setErrorHandler((err, req, reply) => {
     const { status, body } = toHttpError(err, req.id);

@@ -12,8 +12,12 @@ export interface AuthContext {
 /** Context for work the platform does on its own behalf (bootstrap, background jobs). */
 export const SYSTEM_AUTH: AuthContext = { userId: 'system', username: 'system', isAdmin: true, tokenId: null };
 
+export function authenticationRequired(): UnauthenticatedError {
+  return new UnauthenticatedError('authentication required: send Authorization: Bearer <token> or Basic');
+}
+
 export function requireAuth(auth: AuthContext | null): AuthContext {
-  if (!auth) throw new UnauthenticatedError('authentication required: send Authorization: Bearer <token> or Basic');
+  if (!auth) throw authenticationRequired();
   return auth;
 }
 

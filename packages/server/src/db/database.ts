@@ -79,6 +79,29 @@ function lockSqliteFile(file: string): () => void {
   };
 }
 
+/**
+ * Kysely's SQLite driver calls `prepare()` for every query, and preparing costs more than running a
+ * typical point query. Statements are reusable, so keep the most recently used ones (bounded LRU).
+ * Safe because we never stream (iterate) a statement: a cached statement is always run to the end.
+ */
+function withStatementCache(raw: SqliteDatabase.Database, max = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (stmt) {
+        cache.delete(sqlText);
+      } else {
+        stmt = raw.prepare(sqlText);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, stmt);
+      return stmt;
+    },
+  };
+}
+
 function openSqlite(url: string, synchronous: 'full' | 'normal'): Database {
   const file = url.slice('sqlite:'.length);
   const memory = file === ':memory:' || file === '';
@@ -94,7 +117,7 @@ function openSqlite(url: string, synchronous: 'full' | 'normal'): Database {
   raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return makeDatabase(db, 'sqlite', memory ? 'sqlite (in memory)' : `sqlite:${path.resolve(file)}`, async () => {
     await db.destroy();
     unlock();

@@ -38,20 +38,45 @@ function tokenView(t: TokenRow): TokenView {
   };
 }
 
+interface Profile {
+  id: string;
+  username: string;
+  displayName: string;
+  email: string | null;
+  isAdmin: boolean;
+}
+
+function profileOf(user: UserRow): Profile {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.display_name,
+    email: user.email,
+    isAdmin: user.is_admin === 1,
+  };
+}
+
+interface Resolved {
+  auth: AuthContext;
+  user: UserRow;
+}
+
 interface CacheEntry {
   auth: AuthContext;
   until: number;
 }
 
 /**
- * Authentication and API tokens. Successful authentications are cached for `cacheTtlMs`, keyed by a
- * hash of the credential, so the hot path does no SQL and no scrypt; the price is that a revoked
+ * Authentication and API tokens. Successful authentications are cached for `cacheTtlMs`, keyed by
+ * the header itself (hashing it would cost more than the lookup; the header is in this process's
+ * memory during every request anyway), so the hot path does no SQL, no scrypt and no hashing; the price is that a revoked
  * token or disabled user keeps working for at most that long on other processes (this process drops
  * its cache entries on revoke). Last-use times are flushed in batches by {@link flushTokenUses}.
  */
 export class IdentityService {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly pendingUses = new Map<string, number>();
+  private readonly profiles = new Map<string, { profile: Profile; until: number }>();
   private dummy: Promise<string> | null = null;
 
   constructor(
@@ -87,23 +112,35 @@ export class IdentityService {
    */
   async authenticate(header: string | undefined): Promise<AuthContext | null> {
     if (!header) return null;
-    const key = sha256(header);
+    const hit = this.cachedAuth(header);
+    if (hit) return hit;
     const now = this.clock.now();
-    const hit = this.cache.get(key);
-    if (hit && hit.until > now) {
-      if (hit.auth.tokenId) this.pendingUses.set(hit.auth.tokenId, now);
-      return hit.auth;
-    }
-    const auth = await this.resolve(header, now);
+    const { auth, user } = await this.resolve(header, now);
     if (this.cacheTtlMs > 0) {
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, { auth, until: now + this.cacheTtlMs });
+      if (this.cache.size > 10_000) {
+        this.cache.clear();
+        this.profiles.clear();
+      }
+      this.cache.set(header, { auth, until: now + this.cacheTtlMs });
+      this.profiles.set(user.id, { profile: profileOf(user), until: now + this.cacheTtlMs });
     }
     if (auth.tokenId) this.pendingUses.set(auth.tokenId, now);
     return auth;
   }
 
-  private async resolve(header: string, now: number): Promise<AuthContext> {
+  /**
+   * The cached caller for this header, synchronously, or null on a miss (then call
+   * {@link authenticate}). Lets the request hook skip a promise on the hot path.
+   */
+  cachedAuth(header: string): AuthContext | null {
+    const hit = this.cache.get(header);
+    const now = this.clock.now();
+    if (!hit || hit.until <= now) return null;
+    if (hit.auth.tokenId) this.pendingUses.set(hit.auth.tokenId, now);
+    return hit.auth;
+  }
+
+  private async resolve(header: string, now: number): Promise<Resolved> {
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
     const value = header.slice(space + 1).trim();
@@ -116,41 +153,37 @@ export class IdentityService {
       const secret = decoded.slice(colon + 1);
       // MLflow clients send username + token as Basic; accept a token in the password slot.
       if (secret.startsWith(TOKEN_PREFIX)) {
-        const auth = await this.byToken(secret, now);
-        if (auth.username !== username) throw new UnauthenticatedError('token does not belong to that user');
-        return auth;
+        const resolved = await this.byToken(secret, now);
+        if (resolved.user.username !== username) throw new UnauthenticatedError('token does not belong to that user');
+        return resolved;
       }
       const user = await this.store.userByUsername(username);
       // Unknown users cost the same scrypt as known ones, so timing does not reveal who exists.
       const ok = await verifyPassword(secret, user?.password_hash ?? (await this.dummyHash()));
       if (!user?.password_hash || !ok) throw new UnauthenticatedError('wrong username or password');
       if (user.disabled) throw new UnauthenticatedError('this user is disabled');
-      return { userId: user.id, username: user.username, isAdmin: user.is_admin === 1, tokenId: null };
+      return { auth: { userId: user.id, username: user.username, isAdmin: user.is_admin === 1, tokenId: null }, user };
     }
     throw new UnauthenticatedError('unsupported Authorization scheme; use Bearer or Basic');
   }
 
-  private async byToken(token: string, now: number): Promise<AuthContext> {
+  private async byToken(token: string, now: number): Promise<Resolved> {
     const row = await this.store.tokenByHash(sha256(token));
     if (!row || row.revoked_at !== null) throw new UnauthenticatedError('invalid or revoked token');
     if (row.expires_at !== null && row.expires_at <= now) throw new UnauthenticatedError('token expired');
     const user = await this.store.userById(row.user_id);
     if (!user || user.disabled) throw new UnauthenticatedError('the token owner is disabled');
-    return { userId: user.id, username: user.username, isAdmin: user.is_admin === 1, tokenId: row.id };
+    return { auth: { userId: user.id, username: user.username, isAdmin: user.is_admin === 1, tokenId: row.id }, user };
   }
 
+  /** The caller's profile; served from the authentication cache when fresh (same staleness bound). */
   async whoami(auth: AuthContext | null) {
     const a = requireAuth(auth);
+    const cached = this.profiles.get(a.userId);
+    if (cached && cached.until > this.clock.now()) return { ...cached.profile, tokenId: a.tokenId };
     const user = await this.store.userById(a.userId);
     if (!user) throw new NotFoundError('user no longer exists');
-    return {
-      id: user.id,
-      username: user.username,
-      displayName: user.display_name,
-      email: user.email,
-      isAdmin: user.is_admin === 1,
-      tokenId: a.tokenId,
-    };
+    return { ...profileOf(user), tokenId: a.tokenId };
   }
 
   /** Creates an API token for the caller; the secret is returned once and only its hash is stored. */
