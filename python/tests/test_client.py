@@ -162,9 +162,12 @@ def test_token_create_list_revoke_then_revoked_token_fails(client: Client, serve
     after = {t["id"]: t for t in client.list_tokens()}
     assert after[created["id"]]["revokedAt"] is not None
 
-    # Revoking again: there is no active token with that id any more.
+    # Revoking again is fine and keeps the first revocation time; an unknown id is a 404.
+    assert client.revoke_token(created["id"]) is None
+    again = {t["id"]: t for t in client.list_tokens()}
+    assert again[created["id"]]["revokedAt"] == after[created["id"]]["revokedAt"]
     with pytest.raises(HangarError) as info:
-        client.revoke_token(created["id"])
+        client.revoke_token("06nosuchtoken")
     assert (info.value.status, info.value.code) == (404, "not_found")
 
 

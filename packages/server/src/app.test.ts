@@ -101,6 +101,15 @@ for (const engine of ENGINES) {
         204,
       );
       assert.equal((await app.http.inject({ url: '/api/v1/me', headers: auth })).statusCode, 401);
+      // Revoking is idempotent; an unknown id is a 404.
+      assert.equal(
+        (await app.http.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: adminAuth })).statusCode,
+        204,
+      );
+      assert.equal(
+        (await app.http.inject({ method: 'DELETE', url: '/api/v1/tokens/06nosuch', headers: adminAuth })).statusCode,
+        404,
+      );
     });
 
     test('echoes a valid x-request-id and generates one otherwise', async () => {
