@@ -2,12 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HangarApiError, HangarClient, type Job } from '@hangar/sdk';
-import { startServer, type ServerProcess } from '@hangar/server/testing';
+import { closedPort, startServer, type ServerProcess } from '@hangar/server/testing';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(ROOT, 'packages/cli/dist/bin.js');
@@ -67,14 +66,6 @@ function startCliServer(): Promise<ServerProcess> {
     entry: [BIN, 'server'],
     env: cleanEnv({ HANGAR_ADMIN_PASSWORD: PASSWORD, HANGAR_ADMIN_TOKEN: TOKEN }),
   });
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 async function waitForJob(client: HangarClient, id: string, done: (j: Job) => boolean): Promise<Job> {

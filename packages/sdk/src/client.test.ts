@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startServer } from '@hangar/server/testing';
+import { closedPort, startServer } from '@hangar/server/testing';
 import { HangarApiError, HangarClient, type Job } from './index.js';
 
 const PASSWORD = 'sdk-test-password';
@@ -23,15 +22,6 @@ async function startTestServer(): Promise<{ url: string; stop: () => Promise<voi
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A port nothing listens on: bind one, then release it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 async function rejectsWith(promise: Promise<unknown>): Promise<HangarApiError> {

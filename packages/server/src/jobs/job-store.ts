@@ -59,8 +59,29 @@ export class JobStore {
   ) {}
 
   async enqueue(input: EnqueueInput): Promise<JobRow> {
+    const row = this.newRow(input, this.clock.now());
+    await this.db.insertInto('jobs').values(row).execute();
+    return row;
+  }
+
+  /** Enqueues many jobs in one transaction (fan-out, bulk loads); all or none are stored. */
+  async enqueueMany(inputs: EnqueueInput[]): Promise<JobRow[]> {
     const now = this.clock.now();
-    const row: JobRow = {
+    const rows = inputs.map((input) => this.newRow(input, now));
+    // Chunked so no statement exceeds the engines' bound-parameter limits.
+    const chunk = 500;
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < rows.length; i += chunk)
+        await tx
+          .insertInto('jobs')
+          .values(rows.slice(i, i + chunk))
+          .execute();
+    });
+    return rows;
+  }
+
+  private newRow(input: EnqueueInput, now: number): JobRow {
+    return {
       id: newId(now),
       kind: input.kind,
       state: 'queued',
@@ -86,8 +107,6 @@ export class JobStore {
       log_bytes: 0,
       logs_truncated: 0,
     };
-    await this.db.insertInto('jobs').values(row).execute();
-    return row;
   }
 
   get(id: string): Promise<JobRow | undefined> {

@@ -94,6 +94,15 @@ for (const engine of ENGINES) {
       );
     });
 
+    test('enqueueMany stores a large batch in one go, in order', async () => {
+      const rows = await jobs.enqueueMany(Array.from({ length: 1234 }, (_, i) => ({ kind: 'bulk', payload: { i } })));
+      assert.equal(rows.length, 1234);
+      const stored = await jobs.list({ kind: 'bulk', limit: 2000 });
+      assert.equal(stored.length, 1234);
+      assert.deepEqual(JSON.parse(stored[0]!.payload), { i: 1233 }, 'newest first, ids in creation order');
+      await Promise.all(rows.map((r) => jobs.requestCancel(r.id)));
+    });
+
     test('concurrent claimers never claim the same job twice', async () => {
       const n = 150;
       for (let i = 0; i < n; i++) await jobs.enqueue({ kind: 'race', payload: { i } });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { ADMIN_PASSWORD, ADMIN_TOKEN } from './test-app.js';
 
@@ -83,4 +84,13 @@ export async function runServerExpectingFailure(args: string[], options: StartSe
   const code = await exited;
   clearTimeout(killer);
   return { code, stderr: stderr(), ms: Date.now() - started };
+}
+
+/** A loopback port nothing listens on (bound, then released): for "server unreachable" tests. */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
 }
