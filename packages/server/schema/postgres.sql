@@ -9,6 +9,27 @@ table api_tokens
   expires_at bigint
   last_used_at bigint
   revoked_at bigint
+  project_id text
+table audit_chain
+  id integer not null
+  seq bigint not null
+  hash text not null
+table audit_events
+  id text not null
+  seq bigint
+  at bigint not null
+  actor_id text
+  actor text not null
+  action text not null
+  target_type text not null
+  target text not null
+  project_id text
+  outcome text not null
+  request_id text
+  ip text
+  details text not null
+  prev_hash text
+  hash text
 table job_logs
   id bigint not null default nextval('job_logs_id_seq'::regclass)
   job_id text not null
@@ -47,6 +68,48 @@ table kysely_migration
 table kysely_migration_lock
   id character varying not null
   is_locked integer not null default 0
+table project_members
+  project_id text not null
+  user_id text not null
+  role text not null
+  added_at bigint not null
+table projects
+  id text not null
+  name text not null
+  display_name text not null
+  description text not null default ''::text
+  team_id text not null
+  created_at bigint not null
+  updated_at bigint not null
+table secrets
+  id text not null
+  project_id text not null
+  name text not null
+  ciphertext text not null
+  created_by text
+  created_at bigint not null
+  updated_at bigint not null
+table sessions
+  id_hash text not null
+  user_id text not null
+  csrf_token text not null
+  created_at bigint not null
+  expires_at bigint not null
+  ip text
+  user_agent text
+  revoked_at bigint
+table team_members
+  team_id text not null
+  user_id text not null
+  role text not null
+  added_at bigint not null
+table teams
+  id text not null
+  name text not null
+  display_name text not null
+  description text not null default ''::text
+  created_at bigint not null
+  updated_at bigint not null
 table users
   id text not null
   username text not null
@@ -57,11 +120,26 @@ table users
   disabled integer not null default 0
   created_at bigint not null
   updated_at bigint not null
+constraint on api_tokens: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on api_tokens: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on job_logs: FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE
+constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
+constraint on project_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+constraint on projects: FOREIGN KEY (team_id) REFERENCES teams(id)
+constraint on secrets: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
+constraint on sessions: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+constraint on team_members: FOREIGN KEY (team_id) REFERENCES teams(id) ON DELETE CASCADE
+constraint on team_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 CREATE UNIQUE INDEX api_tokens_pkey ON public.api_tokens USING btree (id);
 CREATE UNIQUE INDEX api_tokens_token_hash_key ON public.api_tokens USING btree (token_hash);
 CREATE INDEX api_tokens_user_idx ON public.api_tokens USING btree (user_id);
+CREATE UNIQUE INDEX audit_chain_pkey ON public.audit_chain USING btree (id);
+CREATE INDEX audit_events_actor_idx ON public.audit_events USING btree (actor, id);
+CREATE UNIQUE INDEX audit_events_pkey ON public.audit_events USING btree (id);
+CREATE INDEX audit_events_project_idx ON public.audit_events USING btree (project_id, id);
+CREATE UNIQUE INDEX audit_events_seq_key ON public.audit_events USING btree (seq);
+CREATE INDEX audit_events_target_idx ON public.audit_events USING btree (target, id);
+CREATE INDEX audit_events_unchained_idx ON public.audit_events USING btree (seq, id);
 CREATE INDEX job_logs_job_idx ON public.job_logs USING btree (job_id, id);
 CREATE UNIQUE INDEX job_logs_pkey ON public.job_logs USING btree (id);
 CREATE INDEX jobs_claim_idx ON public.jobs USING btree (state, priority, run_at);
@@ -70,5 +148,18 @@ CREATE INDEX jobs_lease_idx ON public.jobs USING btree (state, lease_expires_at)
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
 CREATE UNIQUE INDEX kysely_migration_pkey ON public.kysely_migration USING btree (name);
 CREATE UNIQUE INDEX kysely_migration_lock_pkey ON public.kysely_migration_lock USING btree (id);
+CREATE UNIQUE INDEX project_members_pk ON public.project_members USING btree (project_id, user_id);
+CREATE INDEX project_members_user_idx ON public.project_members USING btree (user_id);
+CREATE UNIQUE INDEX projects_name_key ON public.projects USING btree (name);
+CREATE UNIQUE INDEX projects_pkey ON public.projects USING btree (id);
+CREATE INDEX projects_team_idx ON public.projects USING btree (team_id);
+CREATE UNIQUE INDEX secrets_pkey ON public.secrets USING btree (id);
+CREATE UNIQUE INDEX secrets_project_name_uq ON public.secrets USING btree (project_id, name);
+CREATE UNIQUE INDEX sessions_pkey ON public.sessions USING btree (id_hash);
+CREATE INDEX sessions_user_idx ON public.sessions USING btree (user_id);
+CREATE UNIQUE INDEX team_members_pk ON public.team_members USING btree (team_id, user_id);
+CREATE INDEX team_members_user_idx ON public.team_members USING btree (user_id);
+CREATE UNIQUE INDEX teams_name_key ON public.teams USING btree (name);
+CREATE UNIQUE INDEX teams_pkey ON public.teams USING btree (id);
 CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id);
 CREATE UNIQUE INDEX users_username_key ON public.users USING btree (username);

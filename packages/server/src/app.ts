@@ -5,10 +5,11 @@ import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { hasRole, type Config } from './config/config.js';
-import { authenticationRequired } from './core/auth.js';
+import { authenticationRequired, type Caller } from './core/auth.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { ForbiddenError, TooManyRequestsError } from './core/errors.js';
 import { ErrorBodySchema, toHttpError } from './core/http-errors.js';
 import { validatorCompiler } from './core/validation.js';
 import { createMetrics } from './core/metrics.js';
@@ -19,10 +20,31 @@ import type { Executor } from './jobs/executor/types.js';
 import { JobHandlerRegistry } from './jobs/job-handler.js';
 import { JobStore } from './jobs/job-store.js';
 import { Worker } from './jobs/worker.js';
+import { AuditLog } from './modules/audit/log.js';
+import { auditRoutes } from './modules/audit/routes.js';
+import { AuditService } from './modules/audit/service.js';
+import { AuditStore } from './modules/audit/store.js';
+import { Authenticator, type SessionAuth } from './modules/identity/authenticator.js';
+import { bootstrapStore, type BootstrapResult } from './modules/identity/bootstrap.js';
+import { readCookie, SESSION_COOKIE } from './modules/identity/credentials.js';
+import { LoginThrottle } from './modules/identity/login-throttle.js';
 import { identityRoutes } from './modules/identity/routes.js';
-import { IdentityService, type BootstrapResult } from './modules/identity/service.js';
-import { SqlIdentityStore } from './modules/identity/store.js';
+import { csrfMatches, SessionsService } from './modules/identity/sessions-service.js';
+import { IdentityStore } from './modules/identity/store.js';
+import { TokensService } from './modules/identity/tokens-service.js';
+import { UsersService } from './modules/identity/users-service.js';
 import { jobRoutes } from './modules/jobs/routes.js';
+import { AccessService } from './modules/projects/access.js';
+import { projectRoutes } from './modules/projects/routes.js';
+import { ProjectsService } from './modules/projects/service.js';
+import { ProjectStore } from './modules/projects/store.js';
+import { secretRoutes } from './modules/secrets/routes.js';
+import { loadSecretKey, SecretBox } from './modules/secrets/secret-box.js';
+import { SecretsService } from './modules/secrets/service.js';
+import { SecretStore } from './modules/secrets/store.js';
+import { teamRoutes } from './modules/teams/routes.js';
+import { TeamsService } from './modules/teams/service.js';
+import { TeamStore } from './modules/teams/store.js';
 import { JobService } from './modules/jobs/service.js';
 import { systemRoutes } from './modules/system/routes.js';
 import { VERSION } from './version.js';
@@ -38,12 +60,26 @@ export interface BuildOptions {
   workerBackoffMs?: { base: number; max: number };
 }
 
+/** The services, for tests and embedding; HTTP routes are thin wrappers over these. */
+export interface Services {
+  authenticator: Authenticator;
+  access: AccessService;
+  audit: AuditLog;
+  users: UsersService;
+  tokens: TokensService;
+  sessions: SessionsService;
+  teams: TeamsService;
+  projects: ProjectsService;
+  secrets: SecretsService;
+  auditQueries: AuditService;
+  jobs: JobService;
+}
+
 export interface HangarApp {
   http: FastifyInstance;
   database: Database;
   worker: Worker | null;
-  identity: IdentityService;
-  jobs: JobService;
+  services: Services;
   bootstrap: BootstrapResult;
   /** Starts background roles (the worker); call after listening. */
   start(): void;
@@ -52,6 +88,7 @@ export interface HangarApp {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Paths that are never portal routes, so a typo there stays a JSON 404. */
 const API_PREFIX = /^\/(api|v1|v2|metrics|healthz|readyz|version|openapi\.json)(\/|\?|$)/;
 
@@ -101,7 +138,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
 async function wire(config: Config, options: BuildOptions, clock: Clock, database: Database): Promise<HangarApp> {
   let started = false;
+  const tls =
+    config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const http = Fastify({
+    ...(tls ? { https: tls } : {}),
     loggerInstance: options.logger,
     logger: options.logger ? undefined : { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -128,9 +168,17 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       ? readFileSync(path.join(portalDir, 'index.html'))
       : null;
   const metrics = createMetrics();
-  const identityStore = new SqlIdentityStore(database.db);
-  const identity = new IdentityService(identityStore, clock, config.authCacheTtlMs);
-  const bootstrap = await identity.bootstrap({ adminPassword: config.adminPassword, adminToken: config.adminToken });
+  const identityStore = new IdentityStore(database.db);
+  const projectStore = new ProjectStore(database.db);
+  const teamStore = new TeamStore(database.db);
+  const audit = new AuditLog(database.db, new AuditStore(database.db, database.engine), clock, http.log);
+  const authenticator = new Authenticator(identityStore, new LoginThrottle(clock), clock, config.authCacheTtlMs);
+  const access = new AccessService(projectStore, audit, clock, config.authCacheTtlMs);
+  const bootstrap = await bootstrapStore(identityStore, clock, {
+    adminPassword: config.adminPassword,
+    adminToken: config.adminToken,
+  });
+  const secretBox = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
 
   const jobStore = new JobStore(database.db, database.engine, clock);
   metrics.jobsByState(() => jobStore.countByState());
@@ -160,29 +208,92 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         onSettled: (j) => metrics.jobsSettled.inc({ kind: j.kind, outcome: j.type }),
       })
     : null;
-  const jobs = new JobService(jobStore, handlers, clock, {
-    enqueued: () => worker?.wake(),
-    cancelRequested: (id) => worker?.cancelRequested(id),
-  });
+  const services: Services = {
+    authenticator,
+    access,
+    audit,
+    users: new UsersService(identityStore, teamStore, authenticator, access, audit, clock),
+    tokens: new TokensService(identityStore, authenticator, access, audit, clock),
+    sessions: new SessionsService(identityStore, authenticator, audit, clock, config.sessionTtlMinutes * 60_000),
+    teams: new TeamsService(teamStore, identityStore, access, audit, clock),
+    projects: new ProjectsService(projectStore, teamStore, identityStore, access, audit, clock),
+    secrets: new SecretsService(new SecretStore(database.db), secretBox, access, audit, clock),
+    auditQueries: new AuditService(audit, access, projectStore),
+    jobs: new JobService(
+      jobStore,
+      handlers,
+      clock,
+      { enqueued: () => worker?.wake(), cancelRequested: (id) => worker?.cancelRequested(id) },
+      audit,
+    ),
+  };
 
-  // Callback-style hooks with a synchronous fast path: on a warm authentication cache a request
-  // creates no promise here, which is measurable at tens of thousands of requests per second.
+  /**
+   * A browser session may act when the request cannot have been forged by another site: safe
+   * methods always; others only with the session's CSRF token in x-csrf-token and, when the browser
+   * says where the request comes from, from this origin.
+   */
+  const sessionMayAct = (req: FastifyRequest, s: SessionAuth): string | null => {
+    if (SAFE_METHODS.has(req.method)) return null;
+    const origin = req.headers.origin;
+    if (origin && origin !== 'null') {
+      let host: string;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        return 'the Origin header is malformed';
+      }
+      if (host !== req.host) return `cross-origin request from ${origin} refused`;
+    }
+    const given = req.headers['x-csrf-token'];
+    return csrfMatches(s.csrf, typeof given === 'string' ? given : undefined)
+      ? null
+      : 'missing or wrong x-csrf-token header (read it from GET /api/v1/session)';
+  };
+  const callerFrom = (req: FastifyRequest, auth: Caller['auth']): Caller => ({ auth, requestId: req.id, ip: req.ip });
+
+  // Callback-style hooks with a synchronous fast path: on a warm credential cache a request creates
+  // no promise here, which is measurable at tens of thousands of requests per second.
+  // Authentication happens at the edge so no body of an anonymous caller is parsed; services
+  // still authorize every action themselves.
   http.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    const header = req.headers.authorization;
     // Public routes learn who calls when credentials are sent, but never fail because of them.
     const open = req.routeOptions.config.public === true || req.is404;
-    req.auth = header ? identity.cachedAuth(header) : null;
-    if (req.auth || (open && !header)) return done();
-    // Authenticate at the edge so no body of an anonymous caller is parsed; services still authorize.
-    if (!header) return done(authenticationRequired());
-    identity.authenticate(header).then(
-      (auth) => {
-        req.auth = auth;
-        done();
-      },
-      (err: Error) => (open ? done() : done(err)),
-    );
+    const header = req.headers.authorization;
+    if (header) {
+      req.auth = authenticator.cachedAuth(header);
+      if (req.auth) return done();
+      authenticator.authenticate(header, req.ip).then(
+        (auth) => {
+          req.auth = auth;
+          done();
+        },
+        // A locked-out login stays an error even on public routes, so the client learns why.
+        (err: Error) => (open && !(err instanceof TooManyRequestsError) ? done() : done(err)),
+      );
+      return;
+    }
+    const cookie = req.headers.cookie ? readCookie(req.headers.cookie, SESSION_COOKIE) : null;
+    if (!cookie) return open ? done() : done(authenticationRequired());
+    const accept = (s: SessionAuth | null) => {
+      if (!s) return open ? done() : done(authenticationRequired());
+      const refusal = sessionMayAct(req, s);
+      if (refusal === null) {
+        req.auth = s.auth;
+        return done();
+      }
+      audit.recordDenied(
+        callerFrom(req, s.auth),
+        'session.csrf',
+        { type: 'route', name: `${req.method} ${req.url.split('?')[0]}` },
+        refusal,
+      );
+      return open ? done() : done(new ForbiddenError(refusal));
+    };
+    const hit = authenticator.cachedSession(cookie);
+    if (hit) return accept(hit);
+    authenticator.session(cookie).then(accept, (err: Error) => done(err));
   });
   const logRequests = ['info', 'debug', 'trace'].includes(http.log.level);
   http.addHook('onResponse', (req, reply, done) => {
@@ -198,6 +309,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   });
   http.setErrorHandler((err, req, reply) => {
     const { status, body } = toHttpError(err, req.id);
+    if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send(body);
   });
@@ -258,13 +370,24 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     ),
   );
   if (hasRole(config, 'api')) {
-    await http.register(identityRoutes(identity));
-    await http.register(jobRoutes(jobs));
+    await http.register(
+      identityRoutes({
+        users: services.users,
+        tokens: services.tokens,
+        sessions: services.sessions,
+        secureCookies: tls !== null,
+      }),
+    );
+    await http.register(teamRoutes(services.teams));
+    await http.register(projectRoutes(services.projects));
+    await http.register(secretRoutes(services.secrets));
+    await http.register(auditRoutes(services.auditQueries));
+    await http.register(jobRoutes(services.jobs));
     if (portalIndex) await registerPortal(http, portalDir);
   }
 
   const flushTimer = setInterval(
-    () => void identity.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')),
+    () => void authenticator.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')),
     10_000,
   );
   flushTimer.unref();
@@ -274,11 +397,11 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     http,
     database,
     worker,
-    identity,
-    jobs,
+    services,
     bootstrap,
     start() {
       worker?.start();
+      if (hasRole(config, 'api')) audit.start();
       started = true;
     },
     close() {
@@ -287,7 +410,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         clearInterval(flushTimer);
         await worker?.stop(config.shutdownGraceMs);
         await http.close();
-        await identity.flushTokenUses().catch(() => {});
+        await authenticator.flushTokenUses().catch(() => {});
+        await audit.stop();
         await database.close();
       })();
       return closing;

@@ -3,22 +3,76 @@ import { HttpClient, type RequestOptions } from '../http.js';
 import type {
   CancelJobParams,
   CancelJobResponse,
+  CreateProjectParams,
+  CreateProjectResponse,
+  CreateTeamParams,
+  CreateTeamResponse,
   CreateTokenParams,
   CreateTokenResponse,
+  CreateUserParams,
+  CreateUserResponse,
+  DeleteProjectParams,
+  DeleteProjectResponse,
+  DeleteSecretParams,
+  DeleteSecretResponse,
+  DeleteTeamParams,
+  DeleteTeamResponse,
   EnqueueJobParams,
   EnqueueJobResponse,
+  ExportAuditEventsParams,
+  ExportAuditEventsResponse,
   GetJobLogsParams,
   GetJobLogsResponse,
   GetJobParams,
   GetJobResponse,
+  GetProjectParams,
+  GetProjectResponse,
+  GetSessionResponse,
+  GetTeamParams,
+  GetTeamResponse,
+  GetUserParams,
+  GetUserResponse,
   HealthResponse,
+  ListAuditEventsParams,
+  ListAuditEventsResponse,
   ListJobsParams,
   ListJobsResponse,
+  ListProjectMembersParams,
+  ListProjectMembersResponse,
+  ListProjectsResponse,
+  ListSecretsParams,
+  ListSecretsResponse,
+  ListTeamsResponse,
+  ListTokensParams,
   ListTokensResponse,
+  ListUsersParams,
+  ListUsersResponse,
+  LoginParams,
+  LoginResponse,
+  LogoutResponse,
   MetricsResponse,
   ReadyResponse,
+  RemoveProjectMemberParams,
+  RemoveProjectMemberResponse,
+  RemoveTeamMemberParams,
+  RemoveTeamMemberResponse,
   RevokeTokenParams,
   RevokeTokenResponse,
+  SetPasswordParams,
+  SetPasswordResponse,
+  SetProjectMemberParams,
+  SetProjectMemberResponse,
+  SetSecretParams,
+  SetSecretResponse,
+  SetTeamMemberParams,
+  SetTeamMemberResponse,
+  UpdateProjectParams,
+  UpdateProjectResponse,
+  UpdateTeamParams,
+  UpdateTeamResponse,
+  UpdateUserParams,
+  UpdateUserResponse,
+  VerifyAuditChainResponse,
   VersionResponse,
   WhoamiResponse,
 } from './schema.js';
@@ -33,6 +87,59 @@ import type {
  * const { items } = await hangar.listJobs({ state: 'running', limit: 10 });
  */
 export class HangarClient extends HttpClient {
+  /**
+   * Audit events, newest first (platform admins; project maintainers for their projects).
+   *
+   * `GET /api/v1/audit`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listAuditEvents(args: ListAuditEventsParams = {}, options?: RequestOptions): Promise<ListAuditEventsResponse> {
+    return this.request<ListAuditEventsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/audit',
+        query: { actor: args.actor, target: args.target, action: args.action, outcome: args.outcome, project: args.project, since: args.since, until: args.until, limit: args.limit, cursor: args.cursor },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Every matching audit event as JSON lines (application/x-ndjson), newest first.
+   *
+   * `GET /api/v1/audit/export`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async exportAuditEvents(args: ExportAuditEventsParams = {}, options?: RequestOptions): Promise<ExportAuditEventsResponse> {
+    return this.request<ExportAuditEventsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/audit/export',
+        query: { actor: args.actor, target: args.target, action: args.action, outcome: args.outcome, project: args.project, since: args.since, until: args.until },
+        response: 'bytes',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Recompute the hash chain and report the first event that does not verify (platform admins).
+   *
+   * `GET /api/v1/audit/verify`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async verifyAuditChain(options?: RequestOptions): Promise<VerifyAuditChainResponse> {
+    return this.request<VerifyAuditChainResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/audit/verify',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
   /**
    * List jobs, newest first.
    *
@@ -136,13 +243,380 @@ export class HangarClient extends HttpClient {
   }
 
   /**
-   * The caller's API tokens.
+   * The projects the caller has a role in (platform admins: all).
+   *
+   * `GET /api/v1/projects`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listProjects(options?: RequestOptions): Promise<ListProjectsResponse> {
+    return this.request<ListProjectsResponse>({ method: 'GET', path: '/api/v1/projects', response: 'json' }, options);
+  }
+
+  /**
+   * Create a project owned by a team (its leads, platform admins).
+   *
+   * `POST /api/v1/projects`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createProject(args: CreateProjectParams, options?: RequestOptions): Promise<CreateProjectResponse> {
+    return this.request<CreateProjectResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects',
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * One project.
+   *
+   * `GET /api/v1/projects/{project}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getProject(args: GetProjectParams, options?: RequestOptions): Promise<GetProjectResponse> {
+    return this.request<GetProjectResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}',
+        pathParams: { project: args.project },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Edit a project (project admins; moving it to another team: platform admins).
+   *
+   * `PATCH /api/v1/projects/{project}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async updateProject(args: UpdateProjectParams, options?: RequestOptions): Promise<UpdateProjectResponse> {
+    return this.request<UpdateProjectResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/projects/{project}',
+        pathParams: { project: args.project },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Delete a project and everything in it (platform admins).
+   *
+   * `DELETE /api/v1/projects/{project}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteProject(args: DeleteProjectParams, options?: RequestOptions): Promise<DeleteProjectResponse> {
+    return this.request<DeleteProjectResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/projects/{project}',
+        pathParams: { project: args.project },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Everyone with a role in the project, direct or through the owning team.
+   *
+   * `GET /api/v1/projects/{project}/members`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listProjectMembers(args: ListProjectMembersParams, options?: RequestOptions): Promise<ListProjectMembersResponse> {
+    return this.request<ListProjectMembersResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/members',
+        pathParams: { project: args.project },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Grant a role in the project (project admins).
+   *
+   * `PUT /api/v1/projects/{project}/members/{username}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setProjectMember(args: SetProjectMemberParams, options?: RequestOptions): Promise<SetProjectMemberResponse> {
+    return this.request<SetProjectMemberResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/projects/{project}/members/{username}',
+        pathParams: { project: args.project, username: args.username },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Remove a direct grant (team-derived roles stay; change the team's membership for those).
+   *
+   * `DELETE /api/v1/projects/{project}/members/{username}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async removeProjectMember(args: RemoveProjectMemberParams, options?: RequestOptions): Promise<RemoveProjectMemberResponse> {
+    return this.request<RemoveProjectMemberResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/projects/{project}/members/{username}',
+        pathParams: { project: args.project, username: args.username },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A project's secrets: names and dates only, never values (developers).
+   *
+   * `GET /api/v1/projects/{project}/secrets`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listSecrets(args: ListSecretsParams, options?: RequestOptions): Promise<ListSecretsResponse> {
+    return this.request<ListSecretsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/secrets',
+        pathParams: { project: args.project },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Store a secret, encrypted at rest; it is never returned (maintainers).
+   *
+   * `PUT /api/v1/projects/{project}/secrets/{name}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setSecret(args: SetSecretParams, options?: RequestOptions): Promise<SetSecretResponse> {
+    return this.request<SetSecretResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/projects/{project}/secrets/{name}',
+        pathParams: { project: args.project, name: args.name },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Delete a secret (maintainers).
+   *
+   * `DELETE /api/v1/projects/{project}/secrets/{name}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteSecret(args: DeleteSecretParams, options?: RequestOptions): Promise<DeleteSecretResponse> {
+    return this.request<DeleteSecretResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/projects/{project}/secrets/{name}',
+        pathParams: { project: args.project, name: args.name },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The browser session's user and CSRF token (401 without a session).
+   *
+   * `GET /api/v1/session` (no authentication needed)
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getSession(options?: RequestOptions): Promise<GetSessionResponse> {
+    return this.request<GetSessionResponse>({ method: 'GET', path: '/api/v1/session', response: 'json' }, options);
+  }
+
+  /**
+   * Log in with username and password; sets an HttpOnly session cookie.
+   *
+   * `POST /api/v1/session` (no authentication needed)
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async login(args: LoginParams, options?: RequestOptions): Promise<LoginResponse> {
+    return this.request<LoginResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/session',
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * End the browser session.
+   *
+   * `DELETE /api/v1/session` (no authentication needed)
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async logout(options?: RequestOptions): Promise<LogoutResponse> {
+    return this.request<LogoutResponse>({ method: 'DELETE', path: '/api/v1/session', response: 'none' }, options);
+  }
+
+  /**
+   * All teams.
+   *
+   * `GET /api/v1/teams`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listTeams(options?: RequestOptions): Promise<ListTeamsResponse> {
+    return this.request<ListTeamsResponse>({ method: 'GET', path: '/api/v1/teams', response: 'json' }, options);
+  }
+
+  /**
+   * Create a team (platform admins).
+   *
+   * `POST /api/v1/teams`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createTeam(args: CreateTeamParams, options?: RequestOptions): Promise<CreateTeamResponse> {
+    return this.request<CreateTeamResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/teams',
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A team and its members.
+   *
+   * `GET /api/v1/teams/{team}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getTeam(args: GetTeamParams, options?: RequestOptions): Promise<GetTeamResponse> {
+    return this.request<GetTeamResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/teams/{team}',
+        pathParams: { team: args.team },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Edit a team (its leads, platform admins).
+   *
+   * `PATCH /api/v1/teams/{team}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async updateTeam(args: UpdateTeamParams, options?: RequestOptions): Promise<UpdateTeamResponse> {
+    return this.request<UpdateTeamResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/teams/{team}',
+        pathParams: { team: args.team },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Delete a team that owns no projects (platform admins).
+   *
+   * `DELETE /api/v1/teams/{team}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteTeam(args: DeleteTeamParams, options?: RequestOptions): Promise<DeleteTeamResponse> {
+    return this.request<DeleteTeamResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/teams/{team}',
+        pathParams: { team: args.team },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Add a member or change their role (team leads, platform admins).
+   *
+   * `PUT /api/v1/teams/{team}/members/{username}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setTeamMember(args: SetTeamMemberParams, options?: RequestOptions): Promise<SetTeamMemberResponse> {
+    return this.request<SetTeamMemberResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/teams/{team}/members/{username}',
+        pathParams: { team: args.team, username: args.username },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Remove a member (team leads, platform admins).
+   *
+   * `DELETE /api/v1/teams/{team}/members/{username}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async removeTeamMember(args: RemoveTeamMemberParams, options?: RequestOptions): Promise<RemoveTeamMemberResponse> {
+    return this.request<RemoveTeamMemberResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/teams/{team}/members/{username}',
+        pathParams: { team: args.team, username: args.username },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The caller's API tokens (platform admins: ?user=).
    *
    * `GET /api/v1/tokens`
    * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
    */
-  async listTokens(options?: RequestOptions): Promise<ListTokensResponse> {
-    return this.request<ListTokensResponse>({ method: 'GET', path: '/api/v1/tokens', response: 'json' }, options);
+  async listTokens(args: ListTokensParams = {}, options?: RequestOptions): Promise<ListTokensResponse> {
+    return this.request<ListTokensResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/tokens',
+        query: { user: args.user },
+        response: 'json',
+      },
+      options,
+    );
   }
 
   /**
@@ -176,6 +650,101 @@ export class HangarClient extends HttpClient {
         method: 'DELETE',
         path: '/api/v1/tokens/{id}',
         pathParams: { id: args.id },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The user directory.
+   *
+   * `GET /api/v1/users`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listUsers(args: ListUsersParams = {}, options?: RequestOptions): Promise<ListUsersResponse> {
+    return this.request<ListUsersResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/users',
+        query: { query: args.query, includeDisabled: args.includeDisabled, limit: args.limit, cursor: args.cursor },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Create a user (platform admins); joins the default team.
+   *
+   * `POST /api/v1/users`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createUser(args: CreateUserParams, options?: RequestOptions): Promise<CreateUserResponse> {
+    return this.request<CreateUserResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/users',
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * One user.
+   *
+   * `GET /api/v1/users/{username}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getUser(args: GetUserParams, options?: RequestOptions): Promise<GetUserResponse> {
+    return this.request<GetUserResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/users/{username}',
+        pathParams: { username: args.username },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Edit a profile (self), or admin flag and disabled state (platform admins).
+   *
+   * `PATCH /api/v1/users/{username}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async updateUser(args: UpdateUserParams, options?: RequestOptions): Promise<UpdateUserResponse> {
+    return this.request<UpdateUserResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/users/{username}',
+        pathParams: { username: args.username },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Change a password (self: give the current one; platform admins: anyone's).
+   *
+   * `PUT /api/v1/users/{username}/password`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setPassword(args: SetPasswordParams, options?: RequestOptions): Promise<SetPasswordResponse> {
+    return this.request<SetPasswordResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/users/{username}/password',
+        pathParams: { username: args.username },
+        body: args.body,
+        contentType: 'application/json',
         response: 'none',
       },
       options,

@@ -2,6 +2,27 @@
 // Types of the Hangar REST API: the components of the spec, then per operation its parameters
 // (path and query flat, the request body under `body`) and its successful response.
 
+export interface AuditEvent {
+  action: string;
+  actor: string;
+  actorId: string | null;
+  /** @format date-time */
+  at: string;
+  details: {
+    [key: string]: unknown;
+  };
+  hash: string | null;
+  id: string;
+  ip: string | null;
+  outcome: 'success' | 'denied' | 'failure';
+  projectId: string | null;
+  requestId: string | null;
+  /** Position in the hash chain; null until linked */
+  seq: number | null;
+  target: string;
+  targetType: string;
+}
+
 export interface Job {
   attempt: number;
   cancelRequested: boolean;
@@ -33,6 +54,55 @@ export interface Job {
   worker: string | null;
 }
 
+export interface Project {
+  /** @format date-time */
+  createdAt: string;
+  description: string;
+  displayName: string;
+  id: string;
+  name: string;
+  role: 'viewer' | 'developer' | 'maintainer' | 'admin';
+  /** The owning team */
+  team: string;
+  /** @format date-time */
+  updatedAt: string;
+}
+
+export interface ProjectMember {
+  directRole: 'viewer' | 'developer' | 'maintainer' | 'admin' | null;
+  displayName: string;
+  role: 'viewer' | 'developer' | 'maintainer' | 'admin';
+  teamRole: 'member' | 'lead' | null;
+  username: string;
+}
+
+export interface Secret {
+  /** @format date-time */
+  createdAt: string;
+  createdBy: string | null;
+  name: string;
+  /** @format date-time */
+  updatedAt: string;
+}
+
+export interface Team {
+  /** @format date-time */
+  createdAt: string;
+  description: string;
+  displayName: string;
+  id: string;
+  memberCount: number;
+  name: string;
+}
+
+export interface TeamMember {
+  /** @format date-time */
+  addedAt: string;
+  displayName: string;
+  role: 'member' | 'lead';
+  username: string;
+}
+
 export interface Token {
   /** @format date-time */
   createdAt: string;
@@ -42,9 +112,117 @@ export interface Token {
   /** @format date-time */
   lastUsedAt: string | null;
   name: string;
+  /** The first characters of the secret, to recognise it */
   prefix: string;
+  /** The project the token is confined to; null: all */
+  project: string | null;
   /** @format date-time */
   revokedAt: string | null;
+}
+
+export interface User {
+  /** @format date-time */
+  createdAt: string;
+  disabled: boolean;
+  displayName: string;
+  email: string | null;
+  id: string;
+  isAdmin: boolean;
+  username: string;
+}
+
+// listAuditEvents: GET /api/v1/audit
+
+/** Arguments of `listAuditEvents`. */
+export interface ListAuditEventsParams {
+  /**
+   * Username
+   * @maxLength 200
+   */
+  actor?: string;
+  /**
+   * Target name, e.g. a project or username
+   * @maxLength 300
+   */
+  target?: string;
+  /**
+   * e.g. project.create, or project.*
+   * @maxLength 100
+   * @pattern ^[a-z][a-z.]*(\.\*)?$
+   */
+  action?: string;
+  outcome?: 'success' | 'denied' | 'failure';
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project?: string;
+  /** @format date-time */
+  since?: string;
+  /** @format date-time */
+  until?: string;
+  /**
+   * @minimum 1
+   * @maximum 1000
+   */
+  limit?: number;
+  /** @maxLength 200 */
+  cursor?: string;
+}
+
+/** Successful response of `listAuditEvents`. */
+export interface ListAuditEventsResponse {
+  items: AuditEvent[];
+  nextCursor: string | null;
+}
+
+// exportAuditEvents: GET /api/v1/audit/export
+
+/** Arguments of `exportAuditEvents`. */
+export interface ExportAuditEventsParams {
+  /**
+   * Username
+   * @maxLength 200
+   */
+  actor?: string;
+  /**
+   * Target name, e.g. a project or username
+   * @maxLength 300
+   */
+  target?: string;
+  /**
+   * e.g. project.create, or project.*
+   * @maxLength 100
+   * @pattern ^[a-z][a-z.]*(\.\*)?$
+   */
+  action?: string;
+  outcome?: 'success' | 'denied' | 'failure';
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project?: string;
+  /** @format date-time */
+  since?: string;
+  /** @format date-time */
+  until?: string;
+}
+
+/** Successful response of `exportAuditEvents`. */
+export type ExportAuditEventsResponse = Uint8Array;
+
+// verifyAuditChain: GET /api/v1/audit/verify
+
+/** Successful response of `verifyAuditChain`. */
+export interface VerifyAuditChainResponse {
+  checked: number;
+  headSeq: number;
+  ok: boolean;
+  pending: number;
+  problem: {
+    reason: string;
+    seq: number;
+  } | null;
 }
 
 // listJobs: GET /api/v1/jobs
@@ -180,16 +358,450 @@ export interface GetJobLogsResponse {
 // whoami: GET /api/v1/me
 
 /** Successful response of `whoami`. */
-export interface WhoamiResponse {
-  displayName: string;
-  email: string | null;
-  id: string;
-  isAdmin: boolean;
+export type WhoamiResponse = User & {
+  /** Set when the credential is confined to one project */
+  projectId: string | null;
   tokenId: string | null;
+};
+
+// listProjects: GET /api/v1/projects
+
+/** Successful response of `listProjects`. */
+export interface ListProjectsResponse {
+  items: Project[];
+}
+
+// createProject: POST /api/v1/projects
+
+/** Request body of `createProject`. */
+export interface CreateProjectBody {
+  /** @maxLength 2000 */
+  description?: string;
+  /**
+   * @minLength 1
+   * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  displayName?: string;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  name: string;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team: string;
+}
+
+/** Arguments of `createProject`. */
+export interface CreateProjectParams {
+  /** The request body. */
+  body: CreateProjectBody;
+}
+
+/** Successful response of `createProject`. */
+export type CreateProjectResponse = Project;
+
+// getProject: GET /api/v1/projects/{project}
+
+/** Arguments of `getProject`. */
+export interface GetProjectParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+}
+
+/** Successful response of `getProject`. */
+export type GetProjectResponse = Project;
+
+// updateProject: PATCH /api/v1/projects/{project}
+
+/** Request body of `updateProject`. */
+export interface UpdateProjectBody {
+  /** @maxLength 2000 */
+  description?: string;
+  /**
+   * @minLength 1
+   * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  displayName?: string;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team?: string;
+}
+
+/** Arguments of `updateProject`. */
+export interface UpdateProjectParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** The request body. */
+  body: UpdateProjectBody;
+}
+
+/** Successful response of `updateProject`. */
+export type UpdateProjectResponse = Project;
+
+// deleteProject: DELETE /api/v1/projects/{project}
+
+/** Arguments of `deleteProject`. */
+export interface DeleteProjectParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+}
+
+/** Successful response of `deleteProject`. */
+export type DeleteProjectResponse = void;
+
+// listProjectMembers: GET /api/v1/projects/{project}/members
+
+/** Arguments of `listProjectMembers`. */
+export interface ListProjectMembersParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+}
+
+/** Successful response of `listProjectMembers`. */
+export interface ListProjectMembersResponse {
+  items: ProjectMember[];
+}
+
+// setProjectMember: PUT /api/v1/projects/{project}/members/{username}
+
+/** Request body of `setProjectMember`. */
+export interface SetProjectMemberBody {
+  role: 'viewer' | 'developer' | 'maintainer' | 'admin';
+}
+
+/** Arguments of `setProjectMember`. */
+export interface SetProjectMemberParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+  /** The request body. */
+  body: SetProjectMemberBody;
+}
+
+/** Successful response of `setProjectMember`. */
+export type SetProjectMemberResponse = ProjectMember;
+
+// removeProjectMember: DELETE /api/v1/projects/{project}/members/{username}
+
+/** Arguments of `removeProjectMember`. */
+export interface RemoveProjectMemberParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
   username: string;
 }
 
+/** Successful response of `removeProjectMember`. */
+export type RemoveProjectMemberResponse = void;
+
+// listSecrets: GET /api/v1/projects/{project}/secrets
+
+/** Arguments of `listSecrets`. */
+export interface ListSecretsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+}
+
+/** Successful response of `listSecrets`. */
+export interface ListSecretsResponse {
+  items: Secret[];
+}
+
+// setSecret: PUT /api/v1/projects/{project}/secrets/{name}
+
+/** Request body of `setSecret`. */
+export interface SetSecretBody {
+  /**
+   * @minLength 1
+   * @maxLength 65536
+   */
+  value: string;
+}
+
+/** Arguments of `setSecret`. */
+export interface SetSecretParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * like an environment variable name
+   * @pattern ^[A-Za-z_][A-Za-z0-9_]{0,127}$
+   */
+  name: string;
+  /** The request body. */
+  body: SetSecretBody;
+}
+
+/** Successful response of `setSecret`. */
+export type SetSecretResponse = Secret;
+
+// deleteSecret: DELETE /api/v1/projects/{project}/secrets/{name}
+
+/** Arguments of `deleteSecret`. */
+export interface DeleteSecretParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * like an environment variable name
+   * @pattern ^[A-Za-z_][A-Za-z0-9_]{0,127}$
+   */
+  name: string;
+}
+
+/** Successful response of `deleteSecret`. */
+export type DeleteSecretResponse = void;
+
+// getSession: GET /api/v1/session
+
+/** Successful response of `getSession`. */
+export interface GetSessionResponse {
+  /** Send as x-csrf-token with every state-changing request */
+  csrfToken: string;
+  user: User;
+}
+
+// login: POST /api/v1/session
+
+/** Request body of `login`. */
+export interface LoginBody {
+  /**
+   * @minLength 1
+   * @maxLength 1024
+   */
+  password: string;
+  /**
+   * @minLength 1
+   * @maxLength 200
+   */
+  username: string;
+}
+
+/** Arguments of `login`. */
+export interface LoginParams {
+  /** The request body. */
+  body: LoginBody;
+}
+
+/** Successful response of `login`. */
+export interface LoginResponse {
+  /** Send as x-csrf-token with every state-changing request */
+  csrfToken: string;
+  user: User;
+}
+
+// logout: DELETE /api/v1/session
+
+/** Successful response of `logout`. */
+export type LogoutResponse = void;
+
+// listTeams: GET /api/v1/teams
+
+/** Successful response of `listTeams`. */
+export interface ListTeamsResponse {
+  items: Team[];
+}
+
+// createTeam: POST /api/v1/teams
+
+/** Request body of `createTeam`. */
+export interface CreateTeamBody {
+  /** @maxLength 2000 */
+  description?: string;
+  /**
+   * @minLength 1
+   * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  displayName?: string;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  name: string;
+}
+
+/** Arguments of `createTeam`. */
+export interface CreateTeamParams {
+  /** The request body. */
+  body: CreateTeamBody;
+}
+
+/** Successful response of `createTeam`. */
+export type CreateTeamResponse = Team;
+
+// getTeam: GET /api/v1/teams/{team}
+
+/** Arguments of `getTeam`. */
+export interface GetTeamParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team: string;
+}
+
+/** Successful response of `getTeam`. */
+export type GetTeamResponse = Team & {
+  members: TeamMember[];
+};
+
+// updateTeam: PATCH /api/v1/teams/{team}
+
+/** Request body of `updateTeam`. */
+export interface UpdateTeamBody {
+  /** @maxLength 2000 */
+  description?: string;
+  /**
+   * @minLength 1
+   * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  displayName?: string;
+}
+
+/** Arguments of `updateTeam`. */
+export interface UpdateTeamParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team: string;
+  /** The request body. */
+  body: UpdateTeamBody;
+}
+
+/** Successful response of `updateTeam`. */
+export type UpdateTeamResponse = Team;
+
+// deleteTeam: DELETE /api/v1/teams/{team}
+
+/** Arguments of `deleteTeam`. */
+export interface DeleteTeamParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team: string;
+}
+
+/** Successful response of `deleteTeam`. */
+export type DeleteTeamResponse = void;
+
+// setTeamMember: PUT /api/v1/teams/{team}/members/{username}
+
+/** Request body of `setTeamMember`. */
+export interface SetTeamMemberBody {
+  role: 'member' | 'lead';
+}
+
+/** Arguments of `setTeamMember`. */
+export interface SetTeamMemberParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team: string;
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+  /** The request body. */
+  body: SetTeamMemberBody;
+}
+
+/** Successful response of `setTeamMember`. */
+export type SetTeamMemberResponse = TeamMember;
+
+// removeTeamMember: DELETE /api/v1/teams/{team}/members/{username}
+
+/** Arguments of `removeTeamMember`. */
+export interface RemoveTeamMemberParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  team: string;
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+}
+
+/** Successful response of `removeTeamMember`. */
+export type RemoveTeamMemberResponse = void;
+
 // listTokens: GET /api/v1/tokens
+
+/** Arguments of `listTokens`. */
+export interface ListTokensParams {
+  /**
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  user?: string;
+}
 
 /** Successful response of `listTokens`. */
 export interface ListTokensResponse {
@@ -208,8 +820,14 @@ export interface CreateTokenBody {
   /**
    * @minLength 1
    * @maxLength 100
+   * @pattern ^[^\u0000-\u001f\u007f]*$
    */
   name: string;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project?: string;
 }
 
 /** Arguments of `createToken`. */
@@ -238,6 +856,149 @@ export interface RevokeTokenParams {
 
 /** Successful response of `revokeToken`. */
 export type RevokeTokenResponse = void;
+
+// listUsers: GET /api/v1/users
+
+/** Arguments of `listUsers`. */
+export interface ListUsersParams {
+  /**
+   * Matches username or display name
+   * @maxLength 100
+   */
+  query?: string;
+  includeDisabled?: boolean;
+  /**
+   * @minimum 1
+   * @maximum 500
+   */
+  limit?: number;
+  /** @maxLength 500 */
+  cursor?: string;
+}
+
+/** Successful response of `listUsers`. */
+export interface ListUsersResponse {
+  items: User[];
+  nextCursor: string | null;
+}
+
+// createUser: POST /api/v1/users
+
+/** Request body of `createUser`. */
+export interface CreateUserBody {
+  /**
+   * @minLength 1
+   * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  displayName?: string;
+  /**
+   * @maxLength 254
+   * @pattern ^[^\s@]+@[^\s@]+$
+   */
+  email?: string | null;
+  isAdmin?: boolean;
+  /**
+   * @minLength 8
+   * @maxLength 1024
+   */
+  password?: string;
+  /**
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+}
+
+/** Arguments of `createUser`. */
+export interface CreateUserParams {
+  /** The request body. */
+  body: CreateUserBody;
+}
+
+/** Successful response of `createUser`. */
+export interface CreateUserResponse {
+  /** Set when no password was given; shown once */
+  generatedPassword: string | null;
+  user: User;
+}
+
+// getUser: GET /api/v1/users/{username}
+
+/** Arguments of `getUser`. */
+export interface GetUserParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+}
+
+/** Successful response of `getUser`. */
+export type GetUserResponse = User;
+
+// updateUser: PATCH /api/v1/users/{username}
+
+/** Request body of `updateUser`. */
+export interface UpdateUserBody {
+  disabled?: boolean;
+  /**
+   * @minLength 1
+   * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  displayName?: string;
+  /**
+   * @maxLength 254
+   * @pattern ^[^\s@]+@[^\s@]+$
+   */
+  email?: string | null;
+  isAdmin?: boolean;
+}
+
+/** Arguments of `updateUser`. */
+export interface UpdateUserParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+  /** The request body. */
+  body: UpdateUserBody;
+}
+
+/** Successful response of `updateUser`. */
+export type UpdateUserResponse = User;
+
+// setPassword: PUT /api/v1/users/{username}/password
+
+/** Request body of `setPassword`. */
+export interface SetPasswordBody {
+  /** @maxLength 1024 */
+  currentPassword?: string;
+  /**
+   * @minLength 8
+   * @maxLength 1024
+   */
+  newPassword: string;
+}
+
+/** Arguments of `setPassword`. */
+export interface SetPasswordParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits, ".", "_" and "-"; starts with a letter or digit; at most 64
+   * @pattern ^[a-z0-9][a-z0-9._-]{0,63}$
+   */
+  username: string;
+  /** The request body. */
+  body: SetPasswordBody;
+}
+
+/** Successful response of `setPassword`. */
+export type SetPasswordResponse = void;
 
 // health: GET /healthz
 

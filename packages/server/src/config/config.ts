@@ -38,6 +38,18 @@ const ConfigSchema = Type.Object(
       }),
     ),
     pythonEnvsDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Browser sessions end this long after login (and at logout). */
+    sessionTtlMinutes: Type.Integer({ minimum: 5, maximum: 60 * 24 * 30 }),
+    /** PEM files; with both set the server speaks HTTPS only and session cookies are Secure. */
+    tlsCert: Type.Optional(Type.String({ minLength: 1 })),
+    tlsKey: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Encrypts stored secrets (AES-256-GCM). When unset, a random key is generated once into
+     * <dataDir>/secret.key; servers sharing one PostgreSQL must all be given the same key.
+     */
+    secretKey: Type.Optional(
+      Type.String({ minLength: 32, description: 'at least 32 characters, e.g. openssl rand -base64 32' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -75,8 +87,12 @@ export function defaultConfig(dataDir = '.hangar'): Config {
     workerPollMs: 200,
     jobLeaseMs: 30_000,
     jobMaxLogBytes: 1024 * 1024,
+    sessionTtlMinutes: 12 * 60,
   };
 }
+
+/** Keys whose values never appear in messages. */
+const SECRET_KEYS = new Set<string>(['adminPassword', 'adminToken', 'secretKey']);
 
 const toKebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const toEnv = (k: string) => `HANGAR_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
@@ -177,7 +193,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const key = e.path.replace(/^\//, '').split('/')[0] ?? '';
     if (!key) continue;
     const from = origin.get(key);
-    problems.push(`${key}${from ? ` (from ${from})` : ''}: ${e.message}; got ${JSON.stringify(e.value)}`);
+    const got = SECRET_KEYS.has(key) ? '(value hidden)' : JSON.stringify(e.value);
+    problems.push(`${key}${from ? ` (from ${from})` : ''}: ${e.message}; got ${got}`);
+  }
+  if ((candidate.tlsCert === undefined) !== (candidate.tlsKey === undefined)) {
+    problems.push('tlsCert and tlsKey: give both (HTTPS) or neither (HTTP)');
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return candidate as Config;

@@ -6,6 +6,7 @@ import {
   InputError,
   NotFoundError,
   UnauthenticatedError,
+  TooManyRequestsError,
   UnavailableError,
 } from './errors.js';
 
@@ -29,6 +30,7 @@ const STATUS: [new (...args: never[]) => DomainError, number][] = [
   [ForbiddenError, 403],
   [NotFoundError, 404],
   [ConflictError, 409],
+  [TooManyRequestsError, 429],
   [UnavailableError, 503],
 ];
 

@@ -1,3 +1,4 @@
+import { ConflictError } from '../core/errors.js';
 import { sql, type ColumnDefinitionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 
 /*
@@ -70,4 +71,12 @@ export async function dumpSchema(engine: Engine, db: Kysely<unknown>): Promise<s
   for (const c of cons.rows) lines.push(`constraint on ${c.table_name}: ${c.def}`);
   for (const i of idx.rows) lines.push(`${i.indexdef};`);
   return lines.join('\n') + '\n';
+}
+
+/** For `.catch()`: turns a unique-constraint violation (a race lost to a concurrent create) into a 409. */
+export function rethrowUnique(message: string) {
+  return (err: unknown): never => {
+    if (isUniqueViolation(err)) throw new ConflictError(message);
+    throw err;
+  };
 }

@@ -28,6 +28,91 @@ export interface ApiTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Null: the token acts in every project its owner may; otherwise only in this one. */
+  project_id: string | null;
+}
+
+export type TeamRole = 'member' | 'lead';
+export type ProjectRole = 'viewer' | 'developer' | 'maintainer' | 'admin';
+
+export interface TeamsTable {
+  id: string;
+  name: string;
+  display_name: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  user_id: string;
+  role: TeamRole;
+  added_at: number;
+}
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  display_name: string;
+  description: string;
+  team_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ProjectMembersTable {
+  project_id: string;
+  user_id: string;
+  role: ProjectRole;
+  added_at: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: number | null;
+}
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+export interface AuditEventsTable {
+  id: string;
+  seq: number | null;
+  at: number;
+  actor_id: string | null;
+  actor: string;
+  action: string;
+  target_type: string;
+  target: string;
+  project_id: string | null;
+  outcome: AuditOutcome;
+  request_id: string | null;
+  ip: string | null;
+  details: string;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+export interface AuditChainTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface SecretsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  ciphertext: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -74,4 +159,12 @@ export interface DB {
   api_tokens: ApiTokensTable;
   jobs: JobsTable;
   job_logs: JobLogsTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  projects: ProjectsTable;
+  project_members: ProjectMembersTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  audit_chain: AuditChainTable;
+  secrets: SecretsTable;
 }

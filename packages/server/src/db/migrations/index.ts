@@ -1,6 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 import type { Engine } from '../dialect.js';
 import * as m0001 from './0001_core.js';
+import * as m0002 from './0002_identity.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -12,6 +13,7 @@ interface EngineMigration {
  */
 const ALL: Record<string, EngineMigration> = {
   '0001_core': m0001,
+  '0002_identity': m0002,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTestStore, ENGINES } from '../../testing/engines.js';
+import { systemClock } from '../../core/clock.js';
 import { adminAuth, buildTestApp } from '../../testing/test-app.js';
+import { bootstrapStore } from './bootstrap.js';
+import { IdentityStore } from './store.js';
 
 for (const engine of ENGINES) {
   test(`servers starting together on an empty ${engine} store create one admin and both start`, async () => {
@@ -11,7 +14,9 @@ for (const engine of ENGINES) {
       if (engine === 'sqlite') {
         const app = await buildTestApp(store);
         const results = await Promise.all(
-          [1, 2, 3].map(() => app.identity.bootstrap({ adminPassword: 'another password' })),
+          [1, 2, 3].map(() =>
+            bootstrapStore(new IdentityStore(app.database.db), systemClock, { adminPassword: 'another password' }),
+          ),
         );
         assert.deepEqual(results, [
           { generatedPassword: null },
@@ -41,7 +46,13 @@ test('a generated first password is reported once, and never again', async () =>
   try {
     const app = await buildTestApp(store, { adminPassword: undefined });
     assert.match(app.bootstrap.generatedPassword ?? '', /^[A-Za-z0-9_-]{16}$/);
-    assert.equal((await app.identity.bootstrap({})).generatedPassword, null);
+    assert.equal((await bootstrapStore(new IdentityStore(app.database.db), systemClock, {})).generatedPassword, null);
+    // A new user can start at once: the default team (admin leads it) and project exist.
+    const projects = await app.http.inject({ url: '/api/v1/projects', headers: adminAuth });
+    assert.deepEqual(
+      projects.json<{ items: { name: string; team: string }[] }>().items.map((p) => [p.name, p.team]),
+      [['default', 'default']],
+    );
     await app.close();
   } finally {
     await store.cleanup();

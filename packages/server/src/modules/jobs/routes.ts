@@ -1,5 +1,6 @@
 import '../../core/fastify-types.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { callerOf } from '../../core/request.js';
 import type { JobService } from './service.js';
 import {
   EnqueueJobBody,
@@ -24,7 +25,7 @@ export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
           response: { 201: JobSchema },
         },
       },
-      async (req, reply) => reply.code(201).send(await service.enqueue(req.auth, req.body)),
+      async (req, reply) => reply.code(201).send(await service.enqueue(callerOf(req), req.body)),
     );
     app.get(
       '/api/v1/jobs',
@@ -37,7 +38,7 @@ export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
           response: { 200: JobPageSchema },
         },
       },
-      async (req) => service.list(req.auth, req.query),
+      async (req) => service.list(callerOf(req), req.query),
     );
     app.get(
       '/api/v1/jobs/:id',
@@ -50,7 +51,7 @@ export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
           response: { 200: JobSchema },
         },
       },
-      async (req) => service.get(req.auth, req.params.id),
+      async (req) => service.get(callerOf(req), req.params.id),
     );
     app.post(
       '/api/v1/jobs/:id/cancel',
@@ -63,7 +64,7 @@ export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
           response: { 200: JobSchema },
         },
       },
-      async (req) => service.cancel(req.auth, req.params.id),
+      async (req) => service.cancel(callerOf(req), req.params.id),
     );
     app.get(
       '/api/v1/jobs/:id/logs',
@@ -81,7 +82,7 @@ export function jobRoutes(service: JobService): FastifyPluginAsyncTypebox {
         // Stop waiting when the client goes away (the response stream closes early).
         const ac = new AbortController();
         reply.raw.once('close', () => ac.abort());
-        return service.logs(req.auth, req.params.id, req.query, ac.signal);
+        return service.logs(callerOf(req), req.params.id, req.query, ac.signal);
       },
     );
   };

@@ -1,8 +1,9 @@
 import { Value } from '@sinclair/typebox/value';
-import { requireAdmin, requireAuth, type AuthContext } from '../../core/auth.js';
+import { isPlatformAdmin, requireAdmin, requireAuth, type AuthContext, type Caller } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
 import { InputError, NotFoundError } from '../../core/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../../core/pagination.js';
+import type { AuditLog } from '../audit/log.js';
 import type { JobHandlerRegistry } from '../../jobs/job-handler.js';
 import { JobStore, type JobRow } from '../../jobs/job-store.js';
 import type { EnqueueJobBody, Job, JobLogs, JobLogsQuery, ListJobsQuery } from './schemas.js';
@@ -35,7 +36,7 @@ export function toJob(row: JobRow): Job {
 
 /**
  * The rules for jobs seen from the API. Platform admins see and manage every job; other users see
- * and cancel the jobs they created (project scoping arrives with the identity issue).
+ * and cancel the jobs they created. Creating and cancelling jobs is audited.
  */
 export class JobService {
   constructor(
@@ -43,10 +44,11 @@ export class JobService {
     private readonly handlers: JobHandlerRegistry,
     private readonly clock: Clock,
     private readonly signals: { enqueued(): void; cancelRequested(id: string): void },
+    private readonly audit: AuditLog,
   ) {}
 
-  async enqueue(auth: AuthContext | null, input: EnqueueJobBody): Promise<Job> {
-    const a = requireAuth(auth);
+  async enqueue(caller: Caller, input: EnqueueJobBody): Promise<Job> {
+    const a = requireAuth(caller);
     const handler = this.handlers.get(input.kind);
     if (!handler) {
       throw new InputError(
@@ -54,7 +56,7 @@ export class JobService {
         'kind',
       );
     }
-    if (handler.adminOnly) requireAdmin(a);
+    if (handler.adminOnly) requireAdmin(caller);
     const payload = input.payload ?? {};
     const problem = Value.Errors(handler.payloadSchema, payload).First();
     if (problem)
@@ -71,22 +73,23 @@ export class JobService {
       runAt,
       createdBy: a.userId,
     });
+    await this.audit.record(caller, 'job.create', { type: 'job', name: row.id }, { details: { kind: row.kind } });
     if (runAt === undefined || runAt <= this.clock.now()) this.signals.enqueued();
     return toJob(row);
   }
 
-  async get(auth: AuthContext | null, id: string): Promise<Job> {
-    return toJob(await this.visible(requireAuth(auth), id));
+  async get(caller: Caller, id: string): Promise<Job> {
+    return toJob(await this.visible(requireAuth(caller), id));
   }
 
-  async list(auth: AuthContext | null, query: ListJobsQuery): Promise<Page<Job>> {
-    const a = requireAuth(auth);
+  async list(caller: Caller, query: ListJobsQuery): Promise<Page<Job>> {
+    const a = requireAuth(caller);
     const limit = query.limit ?? 50;
     const beforeId = query.cursor ? String(decodeCursor(query.cursor, ['before']).before) : undefined;
     const rows = await this.store.list({
       state: query.state as JobRow['state'] | undefined,
       kind: query.kind,
-      createdBy: a.isAdmin ? undefined : a.userId,
+      createdBy: isPlatformAdmin(a) ? undefined : a.userId,
       beforeId,
       limit: limit + 1,
     });
@@ -95,10 +98,11 @@ export class JobService {
     return { items, nextCursor };
   }
 
-  async cancel(auth: AuthContext | null, id: string): Promise<Job> {
-    const a = requireAuth(auth);
+  async cancel(caller: Caller, id: string): Promise<Job> {
+    const a = requireAuth(caller);
     await this.visible(a, id);
     const row = await this.store.requestCancel(id);
+    await this.audit.record(caller, 'job.cancel', { type: 'job', name: id });
     this.signals.cancelRequested(id);
     return toJob(row!);
   }
@@ -107,8 +111,8 @@ export class JobService {
    * Returns log chunks after `after`. With `waitMs`, waits (polling the store) until there is
    * something new or the job finishes, so clients can follow a running job without busy loops.
    */
-  async logs(auth: AuthContext | null, id: string, query: JobLogsQuery, signal?: AbortSignal): Promise<JobLogs> {
-    const a = requireAuth(auth);
+  async logs(caller: Caller, id: string, query: JobLogsQuery, signal?: AbortSignal): Promise<JobLogs> {
+    const a = requireAuth(caller);
     let job = await this.visible(a, id);
     const after = query.after ?? 0;
     const limit = query.limit ?? 1000;
@@ -139,7 +143,7 @@ export class JobService {
   private async visible(a: AuthContext, id: string): Promise<JobRow> {
     const row = await this.store.get(id);
     if (!row) throw new NotFoundError(`no job ${id}`);
-    if (!a.isAdmin && row.created_by !== a.userId) {
+    if (!isPlatformAdmin(a) && row.created_by !== a.userId) {
       // Same answer as a missing job would leak existence; admins-only jobs are not the caller's business.
       throw new NotFoundError(`no job ${id}`);
     }
