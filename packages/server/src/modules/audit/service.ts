@@ -43,7 +43,12 @@ export class AuditService {
     }
     if (isPlatformAdmin(a)) return undefined;
     const ids: string[] = [];
-    for (const p of await this.projects.listForUser(a.userId)) {
+    // A project-scoped credential reads at most its own project (as a platform admin's scoped token may).
+    const candidates =
+      a.projectId !== null
+        ? [await this.projects.byId(a.projectId)].filter((p) => p !== undefined)
+        : await this.projects.listForUser(a.userId);
+    for (const p of candidates) {
       const role = await this.access.roleIn(a, p);
       if (role === 'maintainer' || role === 'admin') ids.push(p.id);
     }

@@ -53,7 +53,11 @@ export class ProjectsService {
   /** The projects the caller has a role in (platform admins: all). */
   async list(caller: Caller): Promise<ProjectView[]> {
     const a = requireAuth(caller);
-    const rows = isPlatformAdmin(a) ? await this.store.list() : await this.store.listForUser(a.userId);
+    const rows = isPlatformAdmin(a)
+      ? await this.store.list()
+      : a.projectId !== null
+        ? [await this.store.byId(a.projectId)].filter((p) => p !== undefined)
+        : await this.store.listForUser(a.userId);
     const teamNames = await this.teamNames();
     const out: ProjectView[] = [];
     for (const p of rows) {

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { HangarApp } from './app.js';
+import { createTestStore, ENGINES, type TestStore } from './testing/engines.js';
+import { ADMIN_PASSWORD, adminAuth, buildTestApp } from './testing/test-app.js';
+
+/*
+ * Walks every operation in the OpenAPI spec as every kind of caller and checks the answer against
+ * the permission table below. The table must name every operation, so a new route cannot ship
+ * without a decision about who may call it.
+ *
+ * Callers: anonymous; "outsider" (signed in, no role in the project); viewer, developer,
+ * maintainer and admin of project "proj" by direct grant; "lead" (leads team "team-a", which owns
+ * "proj"); the platform admin; and the platform admin through a token scoped to project "other".
+ * Allowed calls must succeed (2xx); refused ones answer 401 (anonymous) or 403/404.
+ */
+
+const PRINCIPALS = [
+  'anonymous',
+  'outsider',
+  'viewer',
+  'developer',
+  'maintainer',
+  'padmin',
+  'lead',
+  'admin',
+  'scoped',
+] as const;
+type Principal = (typeof PRINCIPALS)[number];
+
+const SIGNED_IN = PRINCIPALS.filter((p) => p !== 'anonymous');
+const ADMIN_ONLY: Principal[] = ['admin'];
+const PROJECT_VIEWERS: Principal[] = ['viewer', 'developer', 'maintainer', 'padmin', 'lead', 'admin'];
+const PROJECT_DEVELOPERS: Principal[] = ['developer', 'maintainer', 'padmin', 'lead', 'admin'];
+const PROJECT_MAINTAINERS: Principal[] = ['maintainer', 'padmin', 'lead', 'admin'];
+const PROJECT_ADMINS: Principal[] = ['padmin', 'lead', 'admin'];
+const TEAM_LEADS: Principal[] = ['lead', 'admin'];
+const JOB_OWNER: Principal[] = ['admin', 'scoped'];
+
+interface Fixture {
+  jobId: string;
+  targetTokenId: string;
+}
+
+interface Rule {
+  /** Who gets a 2xx; everyone else is refused. */
+  allow: readonly Principal[];
+  /** Path parameter values (defaults: project=proj, team=team-a, username=target). */
+  params?: (f: Fixture) => Record<string, string>;
+  body?: (n: number) => unknown;
+  /** Answers other than 2xx that still count as allowed (e.g. getSession without a cookie). */
+  allowedStatus?: number[];
+}
+
+const PASSWORD = 'walk-password-123';
+
+const PERMISSIONS: Record<string, Rule> = {
+  health: { allow: PRINCIPALS },
+  ready: { allow: PRINCIPALS },
+  version: { allow: PRINCIPALS },
+  metrics: { allow: PRINCIPALS },
+
+  whoami: { allow: SIGNED_IN },
+  login: { allow: PRINCIPALS, body: () => ({ username: 'viewer', password: PASSWORD }) },
+  // Bearer tokens are not browser sessions: everyone learns "no session" (401), nobody gets data.
+  getSession: { allow: PRINCIPALS, allowedStatus: [401] },
+  logout: { allow: PRINCIPALS },
+
+  listUsers: { allow: SIGNED_IN },
+  getUser: { allow: SIGNED_IN },
+  createUser: { allow: ADMIN_ONLY, body: (n) => ({ username: `walk-user-${n}` }) },
+  updateUser: { allow: ADMIN_ONLY, body: () => ({ displayName: 'Renamed' }) },
+  setPassword: { allow: ADMIN_ONLY, body: () => ({ newPassword: PASSWORD }) },
+
+  listTokens: { allow: SIGNED_IN },
+  // A project-scoped token cannot mint an unscoped one.
+  createToken: { allow: SIGNED_IN.filter((p) => p !== 'scoped'), body: (n) => ({ name: `walk-${n}` }) },
+  revokeToken: { allow: ADMIN_ONLY, params: (f) => ({ id: f.targetTokenId }) },
+
+  listTeams: { allow: SIGNED_IN },
+  getTeam: { allow: SIGNED_IN },
+  createTeam: { allow: ADMIN_ONLY, body: (n) => ({ name: `walk-team-${n}` }) },
+  updateTeam: { allow: TEAM_LEADS, body: () => ({ description: 'changed' }) },
+  deleteTeam: { allow: ADMIN_ONLY, params: () => ({ team: 'doomed-team' }) },
+  setTeamMember: { allow: TEAM_LEADS, body: () => ({ role: 'member' }) },
+  removeTeamMember: { allow: TEAM_LEADS },
+
+  listProjects: { allow: SIGNED_IN },
+  createProject: { allow: TEAM_LEADS, body: (n) => ({ name: `walk-proj-${n}`, team: 'team-a' }) },
+  getProject: { allow: PROJECT_VIEWERS },
+  updateProject: { allow: PROJECT_ADMINS, body: () => ({ description: 'changed' }) },
+  deleteProject: { allow: ADMIN_ONLY, params: () => ({ project: 'doomed-proj' }) },
+  listProjectMembers: { allow: PROJECT_VIEWERS },
+  setProjectMember: { allow: PROJECT_ADMINS, body: () => ({ role: 'viewer' }) },
+  removeProjectMember: { allow: PROJECT_ADMINS },
+
+  listSecrets: { allow: PROJECT_DEVELOPERS },
+  setSecret: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'WALK_SECRET' }), body: () => ({ value: 's3cr3t' }) },
+  deleteSecret: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'WALK_SECRET' }) },
+
+  // Maintainers read their projects' events; the scoped admin token reads its own project's.
+  listAuditEvents: { allow: [...PROJECT_MAINTAINERS, 'scoped'] },
+  exportAuditEvents: { allow: [...PROJECT_MAINTAINERS, 'scoped'] },
+  verifyAuditChain: { allow: ADMIN_ONLY },
+
+  enqueueJob: { allow: SIGNED_IN, body: () => ({ kind: 'system.noop' }) },
+  listJobs: { allow: SIGNED_IN },
+  // The job belongs to the admin: other users do not see it (404). Jobs belong to users, not
+  // projects, so the admin's project-scoped token sees its owner's jobs too.
+  getJob: { allow: JOB_OWNER, params: (f) => ({ id: f.jobId }) },
+  cancelJob: { allow: JOB_OWNER, params: (f) => ({ id: f.jobId }) },
+  getJobLogs: { allow: JOB_OWNER, params: (f) => ({ id: f.jobId }) },
+};
+
+interface Operation {
+  method: string;
+  path: string;
+  operationId: string;
+}
+
+function operations(spec: { paths: Record<string, Record<string, { operationId?: string }>> }): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, methods] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      assert.ok(op.operationId, `${method.toUpperCase()} ${path} has no operationId`);
+      out.push({ method: method.toUpperCase(), path, operationId: op.operationId });
+    }
+  }
+  return out;
+}
+
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+
+for (const engine of ENGINES) {
+  describe(`permission walk (${engine})`, () => {
+    let store: TestStore;
+    let app: HangarApp;
+    const headers = new Map<Principal, Record<string, string>>();
+    let fixture: Fixture;
+
+    const call = async (method: string, url: string, h: Record<string, string>, payload?: unknown) =>
+      app.http.inject({
+        method: method as 'GET',
+        url,
+        headers: h,
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+
+    const asAdmin = async (method: string, url: string, payload?: unknown, ok: number[] = [200, 201, 204]) => {
+      const res = await call(method, url, adminAuth, payload);
+      assert.ok(ok.includes(res.statusCode), `${method} ${url}: ${res.statusCode} ${res.body}`);
+      return res;
+    };
+
+    /** Puts back whatever an allowed destructive call removed, so every call sees the same world. */
+    const reset = async () => {
+      await asAdmin('PUT', '/api/v1/teams/team-a/members/target', { role: 'member' });
+      await asAdmin('PUT', '/api/v1/projects/proj/members/target', { role: 'viewer' });
+      await asAdmin('PUT', '/api/v1/projects/proj/secrets/WALK_SECRET', { value: 'x' });
+      await asAdmin('POST', '/api/v1/teams', { name: 'doomed-team' }, [201, 409]);
+      await asAdmin('POST', '/api/v1/projects', { name: 'doomed-proj', team: 'team-a' }, [201, 409]);
+      await asAdmin('PATCH', '/api/v1/users/target', { displayName: 'Target', disabled: false });
+    };
+
+    before(async () => {
+      store = await createTestStore(engine);
+      app = await buildTestApp(store, { adminPassword: ADMIN_PASSWORD });
+      app.start();
+      for (const u of ['outsider', 'viewer', 'developer', 'maintainer', 'padmin', 'lead', 'target']) {
+        await asAdmin('POST', '/api/v1/users', { username: u, password: PASSWORD });
+      }
+      await asAdmin('POST', '/api/v1/teams', { name: 'team-a' });
+      await asAdmin('PUT', '/api/v1/teams/team-a/members/lead', { role: 'lead' });
+      await asAdmin('POST', '/api/v1/projects', { name: 'proj', team: 'team-a' });
+      await asAdmin('POST', '/api/v1/projects', { name: 'other', team: 'team-a' });
+      for (const role of ['viewer', 'developer', 'maintainer'] as const) {
+        await asAdmin('PUT', `/api/v1/projects/proj/members/${role}`, { role });
+      }
+      await asAdmin('PUT', '/api/v1/projects/proj/members/padmin', { role: 'admin' });
+      // Everyone is in the default team (as developers of the default project); take the
+      // outsider and the project members out of team-a's reach: they are not in team-a.
+      for (const p of ['outsider', 'viewer', 'developer', 'maintainer', 'padmin', 'lead'] as const) {
+        const res = await call('POST', '/api/v1/tokens', basic(p, PASSWORD), { name: 'walk' });
+        assert.equal(res.statusCode, 201, res.body);
+        headers.set(p, { authorization: `Bearer ${res.json<{ token: string }>().token}` });
+      }
+      headers.set('anonymous', {});
+      headers.set('admin', adminAuth);
+      const scoped = await asAdmin('POST', '/api/v1/tokens', { name: 'scoped', project: 'other' });
+      headers.set('scoped', { authorization: `Bearer ${scoped.json<{ token: string }>().token}` });
+      const target = await call('POST', '/api/v1/tokens', basic('target', PASSWORD), { name: 'target' });
+      const job = await asAdmin('POST', '/api/v1/jobs', { kind: 'system.noop', runAt: '2999-01-01T00:00:00Z' });
+      fixture = { jobId: job.json<{ id: string }>().id, targetTokenId: target.json<{ id: string }>().id };
+      await reset();
+    });
+
+    after(async () => {
+      await app?.close();
+      await store?.cleanup();
+    });
+
+    test('the permission table names every operation in the spec, and nothing else', async () => {
+      const spec = (await call('GET', '/openapi.json', {})).json<Parameters<typeof operations>[0]>();
+      const inSpec = operations(spec)
+        .map((o) => o.operationId)
+        .sort();
+      assert.deepEqual(inSpec, Object.keys(PERMISSIONS).sort());
+      // The spec itself is served outside the spec; it is public.
+      assert.equal((await call('GET', '/openapi.json', {})).statusCode, 200);
+    });
+
+    test('every operation answers every caller as the table says', async () => {
+      const spec = (await call('GET', '/openapi.json', {})).json<Parameters<typeof operations>[0]>();
+      const wrong: string[] = [];
+      let n = 0;
+      for (const op of operations(spec)) {
+        const rule = PERMISSIONS[op.operationId]!;
+        const params = { project: 'proj', team: 'team-a', username: 'target', ...rule.params?.(fixture) };
+        const url = op.path.replace(/\{(\w+)\}/g, (_, k: string) => {
+          assert.ok(params[k as keyof typeof params], `${op.operationId}: no value for {${k}}`);
+          return encodeURIComponent(params[k as keyof typeof params]!);
+        });
+        for (const who of PRINCIPALS) {
+          n += 1;
+          const res = await call(op.method, url, headers.get(who)!, rule.body?.(n));
+          const allowed = rule.allow.includes(who);
+          const ok = allowed
+            ? res.statusCode < 300 || (rule.allowedStatus ?? []).includes(res.statusCode)
+            : who === 'anonymous'
+              ? res.statusCode === 401
+              : res.statusCode === 403 || res.statusCode === 404;
+          if (!ok)
+            wrong.push(`${who} ${op.method} ${url} (${op.operationId}): ${res.statusCode} ${res.body.slice(0, 200)}`);
+          if (allowed && op.method !== 'GET') await reset();
+        }
+      }
+      assert.deepEqual(wrong, [], `unexpected answers:\n${wrong.join('\n')}`);
+    });
+  });
+}
