@@ -46,7 +46,8 @@ for (const engine of ENGINES) {
     });
 
     test('the OpenAPI description lists the routes with operation ids', async () => {
-      const spec = (await app.http.inject({ url: '/openapi.json' })).json();
+      assert.equal((await app.http.inject({ url: '/openapi.json' })).statusCode, 401);
+      const spec = (await app.http.inject({ url: '/openapi.json', headers: adminAuth })).json();
       assert.equal(spec.paths['/api/v1/jobs'].post.operationId, 'enqueueJob');
       assert.deepEqual(spec.paths['/healthz'].get.security, []);
     });

@@ -212,7 +212,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     authenticator,
     access,
     audit,
-    users: new UsersService(identityStore, teamStore, authenticator, access, audit, clock),
+    users: new UsersService(identityStore, teamStore, authenticator, access, audit, clock, config.authCacheTtlMs),
     tokens: new TokensService(identityStore, authenticator, access, audit, clock),
     sessions: new SessionsService(identityStore, authenticator, audit, clock, config.sessionTtlMinutes * 60_000),
     teams: new TeamsService(teamStore, identityStore, access, audit, clock),

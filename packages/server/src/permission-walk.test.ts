@@ -202,17 +202,18 @@ for (const engine of ENGINES) {
     });
 
     test('the permission table names every operation in the spec, and nothing else', async () => {
-      const spec = (await call('GET', '/openapi.json', {})).json<Parameters<typeof operations>[0]>();
+      const spec = (await call('GET', '/openapi.json', adminAuth)).json<Parameters<typeof operations>[0]>();
       const inSpec = operations(spec)
         .map((o) => o.operationId)
         .sort();
       assert.deepEqual(inSpec, Object.keys(PERMISSIONS).sort());
-      // The spec itself is served outside the spec; it is public.
-      assert.equal((await call('GET', '/openapi.json', {})).statusCode, 200);
+      // The spec itself is served outside the spec, to signed-in callers only.
+      assert.equal((await call('GET', '/openapi.json', {})).statusCode, 401);
+      assert.equal((await call('GET', '/openapi.json', headers.get('scoped')!)).statusCode, 200);
     });
 
     test('every operation answers every caller as the table says', async () => {
-      const spec = (await call('GET', '/openapi.json', {})).json<Parameters<typeof operations>[0]>();
+      const spec = (await call('GET', '/openapi.json', adminAuth)).json<Parameters<typeof operations>[0]>();
       const wrong: string[] = [];
       let n = 0;
       for (const op of operations(spec)) {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Caller } from '../../core/auth.js';
+import type { AuthContext, Caller } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
 import { DomainError, UnauthenticatedError } from '../../core/errors.js';
 import type { AuditLog } from '../audit/log.js';
@@ -60,27 +60,30 @@ export class SessionsService {
     const now = this.clock.now();
     const cookie = newOpaqueSecret();
     const csrfToken = newOpaqueSecret();
-    const auth = { userId: user.id, username: user.username, isAdmin: user.is_admin === 1 };
-    await this.audit.change(
-      { ...caller, auth: { ...auth, tokenId: null, projectId: null, sessionId: null } },
-      async (tx, record) => {
-        await this.store.with(tx).insertSession({
-          id_hash: sha256(cookie),
-          user_id: user.id,
-          csrf_token: csrfToken,
-          created_at: now,
-          expires_at: now + this.ttlMs,
-          ip: caller.ip,
-          user_agent: input.userAgent?.slice(0, 500) ?? null,
-          revoked_at: null,
-        });
-        record('session.login', target);
-      },
-    );
-    const viewer = { ...auth, tokenId: null, projectId: null, sessionId: null };
-    return { cookie, csrfToken, maxAgeSeconds: Math.floor(this.ttlMs / 1000), user: userView(user, viewer) };
+    const auth: AuthContext = {
+      userId: user.id,
+      username: user.username,
+      isAdmin: user.is_admin === 1,
+      tokenId: null,
+      projectId: null,
+      sessionId: sha256(cookie),
+    };
+    // The login is recorded as the user who logged in, not as the anonymous caller.
+    await this.audit.change({ ...caller, auth }, async (tx, record) => {
+      await this.store.with(tx).insertSession({
+        id_hash: auth.sessionId!,
+        user_id: user.id,
+        csrf_token: csrfToken,
+        created_at: now,
+        expires_at: now + this.ttlMs,
+        ip: caller.ip,
+        user_agent: input.userAgent?.slice(0, 500) ?? null,
+        revoked_at: null,
+      });
+      record('session.login', target);
+    });
+    return { cookie, csrfToken, maxAgeSeconds: Math.floor(this.ttlMs / 1000), user: userView(user, auth) };
   }
-
   /** The session behind `cookie` and its CSRF token (the portal reads it after a reload). */
   async current(cookie: string | null): Promise<{ user: UserView; csrfToken: string }> {
     const s = cookie ? await this.authenticator.session(cookie) : null;

@@ -33,6 +33,12 @@ export interface UpdateUserInput {
 
 /** People: the directory, profiles, passwords, and the admin's enable/disable switch. */
 export class UsersService {
+  /**
+   * Profiles for whoami, the most frequent call of scripts and the portal, cached for the same
+   * bounded time as credentials; changes made through this process clear the entry at once.
+   */
+  private readonly profiles = new Map<string, { user: UserRow; until: number }>();
+
   constructor(
     private readonly store: IdentityStore,
     private readonly teams: TeamStore,
@@ -40,6 +46,7 @@ export class UsersService {
     private readonly access: AccessService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly cacheTtlMs: number,
   ) {}
 
   /** Any signed-in user may browse the directory (to add colleagues to teams and projects). */
@@ -128,6 +135,7 @@ export class UsersService {
         input.disabled === true ? 'user.disable' : input.disabled === false ? 'user.enable' : 'user.update';
       record(action, { type: 'user', name: username }, { details: { changed } });
     });
+    this.profiles.delete(target.id);
     if (privileged) this.authenticator.forget({ userId: target.id });
     return userView({ ...target, ...patch }, a);
   }
@@ -163,12 +171,21 @@ export class UsersService {
     this.authenticator.forget({ userId: target.id });
   }
 
-  /** The caller's own profile, teams included. */
+  /** The caller's own profile and the credential in use. */
   async whoami(caller: Caller) {
     const a = requireAuth(caller);
-    const user = await this.store.userById(a.userId);
-    if (!user) throw new NotFoundError('user no longer exists');
-    return { ...userView(user, a), tokenId: a.tokenId, projectId: a.projectId };
+    const now = this.clock.now();
+    let user = this.profiles.get(a.userId);
+    if (!user || user.until <= now) {
+      const row = await this.store.userById(a.userId);
+      if (!row) throw new NotFoundError('user no longer exists');
+      user = { user: row, until: now + this.cacheTtlMs };
+      if (this.cacheTtlMs > 0) {
+        if (this.profiles.size >= 10_000) this.profiles.clear();
+        this.profiles.set(a.userId, user);
+      }
+    }
+    return { ...userView(user.user, a), tokenId: a.tokenId, projectId: a.projectId };
   }
 
   private async byName(username: string): Promise<UserRow> {

@@ -80,6 +80,8 @@ export function systemRoutes(deps: SystemDeps, metricsPublic: boolean): FastifyP
       },
       async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
     );
-    app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => deps.openapi());
+    // Only /healthz, /readyz, /version (and /metrics when configured) are open; the API's own
+    // description is for signed-in users like the API itself.
+    app.get('/openapi.json', { schema: { hide: true } }, async () => deps.openapi());
   };
 }
