@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command (2): installs everything the tests need and runs the whole suite.
 # Needs only Node >= 20, npm and python3 on the machine; system packages come from apt
-# (PostgreSQL, Chromium, python3-venv when missing), JavaScript packages from npm, Python ones from pip.
+# (PostgreSQL, Chromium, python3-venv, openssl when missing), JavaScript packages from npm, Python ones from pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -12,6 +12,8 @@ need=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ -x "${HANGAR_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+# The HTTPS tests make a throwaway self-signed certificate with the openssl CLI.
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
