@@ -139,6 +139,7 @@ def test_token_create_list_revoke_then_revoked_token_fails(client: Client, serve
     assert created["token"].startswith("hgr_")
     assert created["token"].startswith(created["prefix"])
     assert created["expiresAt"] is not None and created["revokedAt"] is None
+    assert created["project"] is None  # not confined to a project
 
     listed = {t["id"]: t for t in client.list_tokens()}
     assert created["id"] in listed

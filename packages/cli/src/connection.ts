@@ -1,4 +1,4 @@
-import { HangarClient } from '@hangar/sdk';
+import { HangarClient, type ClientOptions } from '@hangar/sdk';
 import { NotLoggedInError, UsageError } from './cli-error.js';
 import { readCredentials } from './credentials.js';
 
@@ -35,9 +35,14 @@ export function normalizeServerUrl(raw: string, flag = '--url'): string {
  * Decides which server and token a command uses: `--url`/`--token` flags, then `HANGAR_URL`/
  * `HANGAR_TOKEN`, then the stored login. The stored token is only sent to the server it was
  * issued by, so `--url` pointing elsewhere never leaks it. Throws a NotLoggedInError (exit 3)
- * with the login command to run when no token applies.
+ * with the login command to run when no token applies. `clientOptions` (a fetch, a timeout) go to
+ * the client as they are.
  */
-export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Connection {
+export function resolveConnection(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+  clientOptions: Omit<ClientOptions, 'baseUrl' | 'token' | 'username' | 'password'> = {},
+): Connection {
   const stored = readCredentials(env);
   const rawUrl = flags.url ?? (env.HANGAR_URL || undefined) ?? stored?.url;
   if (!rawUrl)
@@ -52,5 +57,5 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
     throw new NotLoggedInError(
       `not logged in to ${url}; run hangar login --url ${url} --token TOKEN (or --username USER)`,
     );
-  return { url, client: new HangarClient({ baseUrl: url, token }) };
+  return { url, client: new HangarClient({ ...clientOptions, baseUrl: url, token }) };
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CliContext, GlobalFlags } from './cli-context.js';
 import { EXIT, describeError } from './cli-error.js';
+import { flagsOf, positiveInt, withGlobalOptions } from './command-options.js';
 import {
   cancelJob,
   getJob,
@@ -13,22 +14,17 @@ import {
   type ListFlags,
   type RunFlags,
 } from './commands/jobs.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { login, type LoginFlags } from './commands/login.js';
 import { logout } from './commands/logout.js';
+import { registerProjectCommands } from './commands/projects.js';
+import { registerTeamCommands } from './commands/teams.js';
+import { registerTokenCommands } from './commands/tokens.js';
+import { registerUserCommands } from './commands/users.js';
 import { whoami } from './commands/whoami.js';
 
 function cliVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-function positiveInt(max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
-    }
-    return n;
-  };
 }
 
 function integer(value: string): number {
@@ -44,23 +40,6 @@ function jsonValue(value: string): unknown {
   }
 }
 
-/** --json/--url/--token, accepted after any API command as well as before it. */
-function withGlobalOptions(cmd: Command): Command {
-  return cmd
-    .option('--json', 'print machine-readable JSON on stdout')
-    .option('--url <url>', 'server URL (default: $HANGAR_URL, else the logged-in server)')
-    .option('--token <token>', 'API token (default: $HANGAR_TOKEN, else the stored login)');
-}
-
-/** Option values of the command and its ancestors; the innermost given value wins. */
-function flagsOf<T>(cmd: Command): T {
-  const chain: Command[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) chain.unshift(c);
-  const merged: Record<string, unknown> = {};
-  for (const c of chain) for (const [k, v] of Object.entries(c.opts())) if (v !== undefined) merged[k] = v;
-  return merged as T;
-}
-
 /** Holds what an action decided beyond success/failure: `hangar server` keeps the process alive. */
 interface RunState {
   exitCode: number | null;
@@ -73,7 +52,9 @@ interface RunState {
  */
 export function buildProgram(ctx: CliContext, state: RunState = { exitCode: EXIT.ok, command: '' }): Command {
   const program = new Command('hangar')
-    .description('Hangar MLOps platform: start the server, log in, run and follow jobs.')
+    .description(
+      'Hangar MLOps platform: start the server, log in, run and follow jobs, manage users, teams, projects, tokens and the audit log.',
+    )
     .version(cliVersion(), '-V, --version', 'print the CLI version')
     .helpCommand('help [command]', 'show help for a command')
     .enablePositionalOptions()
@@ -175,6 +156,12 @@ Exit codes: 0 ok, 1 API or runtime error (or a failed job), 2 usage error, 3 not
       .option('--max-attempts <n>', 'attempts before the job fails for good', positiveInt(100))
       .option('-w, --wait', 'follow the log until the job finishes'),
   ).action(async (_opts: unknown, cmd: Command) => runJob(ctx, flagsOf<RunFlags>(cmd)));
+
+  registerUserCommands(program, ctx);
+  registerTeamCommands(program, ctx);
+  registerProjectCommands(program, ctx);
+  registerTokenCommands(program, ctx);
+  registerAuditCommands(program, ctx);
 
   return program;
 }

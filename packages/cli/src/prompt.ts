@@ -59,3 +59,58 @@ export async function readStdinSecret(input: NodeJS.ReadableStream): Promise<str
     .toString('utf8')
     .replace(/\r?\n$/, '');
 }
+
+/**
+ * Reads one line typed at a terminal, echoed as usual (for confirmations). The line ends at
+ * Enter; Ctrl-D (end of input) before it aborts with exit 130. Throws a UsageError when stdin is
+ * not a terminal.
+ */
+export function promptLine(prompt: string, input: TtyInput, output: { write(s: string): unknown }): Promise<string> {
+  if (!input.isTTY) throw new UsageError('cannot ask for confirmation: stdin is not a terminal');
+  output.write(prompt);
+  input.setEncoding('utf8');
+  input.resume();
+  return new Promise<string>((resolve, reject) => {
+    let value = '';
+    const finish = (err: Error | null) => {
+      input.removeListener('data', onData);
+      input.removeListener('end', onEnd);
+      input.pause();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: string | Buffer) => {
+      const text = String(chunk);
+      const eol = text.search(/\r?\n|\r/);
+      if (eol === -1) {
+        value += text;
+        return;
+      }
+      value += text.slice(0, eol);
+      finish(null);
+    };
+    const onEnd = () => {
+      output.write('\n');
+      finish(new CliError('cancelled', 130));
+    };
+    input.on('data', onData);
+    input.on('end', onEnd);
+  });
+}
+
+/**
+ * Guards a destructive command: passes with `--yes`; otherwise, at a terminal, asks the user to
+ * type `name` back and aborts (exit 1) on anything else; without a terminal refuses with a usage
+ * error (exit 2) that names `--yes`, so scripts never hang on a prompt nor delete by accident.
+ */
+export async function confirmByName(
+  io: { stdin: TtyInput; stderr: { write(s: string): unknown } },
+  opts: { yes?: boolean; what: string; name: string },
+): Promise<void> {
+  if (opts.yes) return;
+  if (!io.stdin.isTTY) {
+    throw new UsageError(`refusing to ${opts.what} without confirmation; pass --yes (stdin is not a terminal)`);
+  }
+  const answer = await promptLine(`This will ${opts.what}. Type "${opts.name}" to confirm: `, io.stdin, io.stderr);
+  if (answer.trim() !== opts.name) throw new CliError('not confirmed; nothing was changed');
+}

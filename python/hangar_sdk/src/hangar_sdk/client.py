@@ -13,21 +13,33 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union, cast
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union, cast
 
 from ._version import __version__
 from .errors import HangarError, WaitTimeoutError
 from .models import (
     FINAL_STATES,
+    AuditEvent,
+    AuditPage,
+    AuditVerification,
     CreatedToken,
+    CreatedUser,
     Health,
     Job,
     JobLogs,
     JobPage,
     LogChunk,
     Me,
+    Project,
+    ProjectMember,
     Readiness,
+    Secret,
+    Team,
+    TeamDetail,
+    TeamMember,
     Token,
+    User,
+    UserPage,
     VersionInfo,
 )
 
@@ -58,15 +70,46 @@ def _path_id(value: str, what: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
-def _iso(value: Union[str, _dt.datetime]) -> str:
+def _iso(value: Union[str, _dt.datetime], what: str = "run_at") -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("run_at must be timezone-aware (e.g. datetime.now(timezone.utc)); a naive datetime is ambiguous")
+            raise ValueError(f"{what} must be timezone-aware (e.g. datetime.now(timezone.utc)); a naive datetime is ambiguous")
         utc = value.astimezone(_dt.timezone.utc)
         return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    raise TypeError(f"run_at must be a datetime or an ISO 8601 string, got {type(value).__name__}")
+    raise TypeError(f"{what} must be a datetime or an ISO 8601 string, got {type(value).__name__}")
+
+
+def _page_size(limit: Optional[int]) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ValueError(f"limit (the page size) must be a positive int, got {limit!r}")
+
+
+class _Unset:
+    """Marks an argument that was not passed, where ``None`` is a meaningful value (clear the e-mail)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+_UNSET: Any = _Unset()
+
+
+def _follow_pages(fetch: Callable[[Optional[str]], Mapping[str, Any]]) -> Iterator[Any]:
+    """Yields the items of every page, following ``nextCursor``; lazily, one request per page."""
+    cursor: Optional[str] = None
+    seen = set()
+    while True:
+        page = fetch(cursor)
+        for item in page["items"]:
+            yield item
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return
+        if cursor in seen:
+            raise HangarError(0, "invalid_response", f"the server returned cursor {cursor!r} twice; stopping")
+        seen.add(cursor)
 
 
 class Client:
@@ -164,12 +207,31 @@ class Client:
 
         ``accept`` lists non-2xx statuses whose body is returned instead of raised.
         """
+        req, what = self._build(method, path, query, body, "application/json")
+        wait = self.timeout if timeout is None else timeout
+        try:
+            with self._opener.open(req, timeout=wait) as resp:
+                status = resp.status
+                raw = resp.read()
+                request_id = resp.headers.get("x-request-id")
+        except urllib.error.HTTPError as err:
+            status, raw, request_id = self._read_http_error(err)
+            if status in accept:
+                return self._decode(raw, status, request_id, what)
+            raise self._error_from_response(status, err.reason, raw, request_id, err.headers) from None
+        except (OSError, http.client.HTTPException) as err:
+            raise self._transport_error(err, what, wait) from err
+        return self._decode(raw, status, request_id, what)
+
+    def _build(
+        self, method: str, path: str, query: Optional[Mapping[str, Any]], body: Any, accept: str
+    ) -> Tuple[urllib.request.Request, str]:
         url = self.url + path
         if query:
             pairs = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in query.items() if v is not None]
             if pairs:
                 url += "?" + urllib.parse.urlencode(pairs)
-        headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        headers = {"Accept": accept, "User-Agent": self._user_agent}
         if self._authorization:
             headers["Authorization"] = self._authorization
         data: Optional[bytes] = None
@@ -177,38 +239,56 @@ class Client:
             # ASCII-escaped JSON: any str (even a lone surrogate) encodes; NaN/Infinity are not JSON.
             data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("ascii")
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, headers=headers, method=method)
-        wait = self.timeout if timeout is None else timeout
-        what = f"{method} {url}"
+        return urllib.request.Request(url, data=data, headers=headers, method=method), f"{method} {url}"
+
+    @staticmethod
+    def _read_http_error(err: urllib.error.HTTPError) -> Tuple[int, bytes, Optional[str]]:
         try:
-            with self._opener.open(req, timeout=wait) as resp:
-                status = resp.status
-                raw = resp.read()
-                request_id = resp.headers.get("x-request-id")
-        except urllib.error.HTTPError as err:
-            status = err.code
+            raw = err.read()
+        except (OSError, http.client.HTTPException):
+            raw = b""
+        finally:
+            err.close()
+        return err.code, raw, (err.headers.get("x-request-id") if err.headers else None)
+
+    def _transport_error(self, err: BaseException, what: str, wait: float) -> HangarError:
+        """The HangarError (status 0) for a request that got no HTTP answer."""
+        if isinstance(err, (socket.timeout, TimeoutError)):
+            return HangarError(0, "timeout", f"no answer from {what} within {wait:g} s")
+        if isinstance(err, urllib.error.URLError):
+            if isinstance(err.reason, (socket.timeout, TimeoutError)):
+                return HangarError(0, "timeout", f"no answer from {what} within {wait:g} s")
+            return HangarError(0, "connection_error", f"cannot reach the Hangar server at {self.url} ({what}): {err.reason}")
+        return HangarError(0, "connection_error", f"connection to the Hangar server at {self.url} failed during {what}: {err!r}")
+
+    def _stream_lines(self, path: str, query: Optional[Mapping[str, Any]] = None) -> Iterator[bytes]:
+        """GETs a JSON-lines answer and yields it line by line as it arrives (lazily: nothing is
+        sent before the first ``next()``). A body that ends mid-line raises ``HangarError(0,
+        "connection_error")``, so a cut-off stream is never taken for a complete one."""
+        req, what = self._build("GET", path, query, None, "application/x-ndjson")
+        wait = self.timeout
+
+        def lines() -> Iterator[bytes]:
             try:
-                raw = err.read()
-            except (OSError, http.client.HTTPException):
-                raw = b""
-            finally:
-                err.close()
-            request_id = err.headers.get("x-request-id") if err.headers else None
-            if status in accept:
-                return self._decode(raw, status, request_id, what)
-            raise self._error_from_response(status, err.reason, raw, request_id, err.headers) from None
-        except (socket.timeout, TimeoutError) as err:
-            raise HangarError(0, "timeout", f"no answer from {what} within {wait:g} s") from err
-        except urllib.error.URLError as err:
-            reason = err.reason
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise HangarError(0, "timeout", f"no answer from {what} within {wait:g} s") from err
-            raise HangarError(0, "connection_error", f"cannot reach the Hangar server at {self.url} ({what}): {reason}") from err
-        except (OSError, http.client.HTTPException) as err:
-            raise HangarError(
-                0, "connection_error", f"connection to the Hangar server at {self.url} failed during {what}: {err!r}"
-            ) from err
-        return self._decode(raw, status, request_id, what)
+                resp = self._opener.open(req, timeout=wait)
+            except urllib.error.HTTPError as err:
+                status, raw, request_id = self._read_http_error(err)
+                raise self._error_from_response(status, err.reason, raw, request_id, err.headers) from None
+            except (OSError, http.client.HTTPException) as err:
+                raise self._transport_error(err, what, wait) from err
+            with resp:
+                while True:
+                    try:
+                        line = resp.readline()
+                    except (OSError, http.client.HTTPException) as err:
+                        raise HangarError(0, "connection_error", f"the answer to {what} was cut off: {err!r}") from err
+                    if not line:
+                        return
+                    if not line.endswith(b"\n"):
+                        raise HangarError(0, "connection_error", f"the answer to {what} was cut off mid-line")
+                    yield line
+
+        return lines()
 
     @staticmethod
     def _decode(raw: bytes, status: int, request_id: Optional[str], what: str) -> Any:
@@ -276,12 +356,17 @@ class Client:
         """
         return cast(Me, self._request("GET", "/api/v1/me"))
 
-    def create_token(self, name: str, expires_in_days: Optional[int] = None) -> CreatedToken:
+    def create_token(
+        self, name: str, expires_in_days: Optional[int] = None, *, project: Optional[str] = None
+    ) -> CreatedToken:
         """Creates an API token for the caller (``POST /api/v1/tokens``).
 
         Args:
             name: 1-100 characters, not blank.
             expires_in_days: 1-3650, or ``None`` for a token that never expires.
+            project: Confine the token to this project (by name): it then acts only there, with at
+                most the caller's role. The caller needs a role in it. A caller using a
+                project-scoped token can only create tokens for that same project.
 
         Returns the token's metadata plus ``token``, the secret. The server keeps only a hash: this
         is the only time the secret can be read.
@@ -289,11 +374,16 @@ class Client:
         body: Dict[str, Any] = {"name": name}
         if expires_in_days is not None:
             body["expiresInDays"] = expires_in_days
+        if project is not None:
+            body["project"] = project
         return cast(CreatedToken, self._request("POST", "/api/v1/tokens", body=body))
 
-    def list_tokens(self) -> List[Token]:
-        """The caller's API tokens, revoked ones included (``revokedAt`` set); never the secrets."""
-        return cast(List[Token], self._request("GET", "/api/v1/tokens")["items"])
+    def list_tokens(self, user: Optional[str] = None) -> List[Token]:
+        """The caller's API tokens, revoked ones included (``revokedAt`` set); never the secrets.
+
+        ``user``: another user's tokens (platform admins only; others get ``403 "forbidden"``).
+        """
+        return cast(List[Token], self._request("GET", "/api/v1/tokens", query={"user": user})["items"])
 
     def revoke_token(self, id: str) -> None:
         """Revokes one of the caller's tokens (admins: anyone's) by id (``DELETE /api/v1/tokens/{id}``).
@@ -303,6 +393,351 @@ class Client:
         at once; other server processes may accept it for up to their auth cache TTL (5 s default).
         """
         self._request("DELETE", f"/api/v1/tokens/{_path_id(id, 'token id')}")
+
+    # ------------------------------------------------------------------ users
+
+    def list_users_page(
+        self,
+        query: Optional[str] = None,
+        *,
+        include_disabled: bool = False,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> UserPage:
+        """One page of the user directory, by username (``GET /api/v1/users``); any signed-in user.
+
+        Args:
+            query: Only users whose username or display name contains this.
+            include_disabled: Include disabled accounts (left out by default).
+            limit: Page size, 1..500 (server default 100).
+            cursor: The ``nextCursor`` of the previous page.
+        """
+        params = {"query": query, "includeDisabled": include_disabled or None, "limit": limit, "cursor": cursor}
+        return cast(UserPage, self._request("GET", "/api/v1/users", query=params))
+
+    def list_users(
+        self, query: Optional[str] = None, *, include_disabled: bool = False, limit: Optional[int] = None
+    ) -> Iterator[User]:
+        """Every matching user, following ``nextCursor`` (``limit`` is the page size). Lazy: errors
+        surface on the first ``next()``."""
+        _page_size(limit)
+        return cast(
+            Iterator[User],
+            _follow_pages(lambda c: self.list_users_page(query, include_disabled=include_disabled, limit=limit, cursor=c)),
+        )
+
+    def get_user(self, username: str) -> User:
+        """One user (``GET /api/v1/users/{username}``); ``HangarError(404, "not_found")`` if none."""
+        return cast(User, self._request("GET", f"/api/v1/users/{_path_id(username, 'username')}"))
+
+    def create_user(
+        self,
+        username: str,
+        *,
+        display_name: Optional[str] = None,
+        email: Optional[str] = None,
+        password: Optional[str] = None,
+        is_admin: bool = False,
+    ) -> CreatedUser:
+        """Creates a user (platform admins; ``POST /api/v1/users``). The user joins the ``default``
+        team, so they can develop in the ``default`` project at once.
+
+        Args:
+            username: Lower-case letters, digits, ``.``, ``_`` and ``-`` (at most 64).
+            password: At least 8 characters; ``None`` lets the server generate one, returned once
+                as ``generatedPassword``.
+
+        Raises ``HangarError(409, "conflict")`` when the username is taken, ``403 "forbidden"``
+        for callers who are not platform admins.
+        """
+        body: Dict[str, Any] = {"username": username}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if email is not None:
+            body["email"] = email
+        if password is not None:
+            body["password"] = password
+        if is_admin:
+            body["isAdmin"] = True
+        return cast(CreatedUser, self._request("POST", "/api/v1/users", body=body))
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        display_name: Optional[str] = None,
+        email: Optional[str] = _UNSET,
+        is_admin: Optional[bool] = None,
+        disabled: Optional[bool] = None,
+    ) -> User:
+        """Changes a user (``PATCH /api/v1/users/{username}``) and returns it.
+
+        Users may change their own ``display_name`` and ``email`` (``email=None`` removes it);
+        platform admins anyone's, and also ``is_admin`` and ``disabled``. The last active platform
+        admin can be neither demoted nor disabled (``409 "conflict"``). Arguments left out are
+        not changed; passing none raises ``ValueError``.
+        """
+        body: Dict[str, Any] = {}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if email is not _UNSET:
+            body["email"] = email
+        if is_admin is not None:
+            body["isAdmin"] = is_admin
+        if disabled is not None:
+            body["disabled"] = disabled
+        if not body:
+            raise ValueError("update_user: nothing to change")
+        return cast(User, self._request("PATCH", f"/api/v1/users/{_path_id(username, 'username')}", body=body))
+
+    def disable_user(self, username: str) -> User:
+        """Disables an account (platform admins): its password, sessions and tokens stop working."""
+        return self.update_user(username, disabled=True)
+
+    def enable_user(self, username: str) -> User:
+        """Enables a disabled account again (platform admins)."""
+        return self.update_user(username, disabled=False)
+
+    def set_admin(self, username: str, is_admin: bool) -> User:
+        """Grants (``True``) or takes away (``False``) platform admin (platform admins)."""
+        return self.update_user(username, is_admin=is_admin)
+
+    def set_password(self, username: str, new_password: str, current_password: Optional[str] = None) -> None:
+        """Changes a password (``PUT /api/v1/users/{username}/password``).
+
+        Your own needs ``current_password`` (a wrong one raises ``HangarError(401,
+        "unauthenticated")``); platform admins may reset anyone else's without it. The user's other
+        browser sessions end; API tokens keep working.
+        """
+        body: Dict[str, Any] = {"newPassword": new_password}
+        if current_password is not None:
+            body["currentPassword"] = current_password
+        self._request("PUT", f"/api/v1/users/{_path_id(username, 'username')}/password", body=body)
+
+    # ------------------------------------------------------------------ teams
+
+    def list_teams(self) -> List[Team]:
+        """All teams (``GET /api/v1/teams``)."""
+        return cast(List[Team], self._request("GET", "/api/v1/teams")["items"])
+
+    def get_team(self, name: str) -> TeamDetail:
+        """A team and its members (``GET /api/v1/teams/{team}``)."""
+        return cast(TeamDetail, self._request("GET", f"/api/v1/teams/{_path_id(name, 'team')}"))
+
+    def create_team(self, name: str, *, display_name: Optional[str] = None, description: Optional[str] = None) -> Team:
+        """Creates a team (platform admins). ``name``: lower-case letters, digits and ``-``."""
+        body: Dict[str, Any] = {"name": name}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if description is not None:
+            body["description"] = description
+        return cast(Team, self._request("POST", "/api/v1/teams", body=body))
+
+    def update_team(self, name: str, *, display_name: Optional[str] = None, description: Optional[str] = None) -> Team:
+        """Changes a team's display name or description (its leads, platform admins)."""
+        body: Dict[str, Any] = {}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if description is not None:
+            body["description"] = description
+        if not body:
+            raise ValueError("update_team: nothing to change")
+        return cast(Team, self._request("PATCH", f"/api/v1/teams/{_path_id(name, 'team')}", body=body))
+
+    def delete_team(self, name: str) -> None:
+        """Deletes a team that owns no projects (platform admins); ``409 "conflict"`` otherwise."""
+        self._request("DELETE", f"/api/v1/teams/{_path_id(name, 'team')}")
+
+    def set_team_member(self, team: str, username: str, role: str = "member") -> TeamMember:
+        """Adds a user to a team or changes their role, ``"member"`` or ``"lead"`` (team leads,
+        platform admins). Leads administer the team's projects; members develop in them."""
+        path = f"/api/v1/teams/{_path_id(team, 'team')}/members/{_path_id(username, 'username')}"
+        return cast(TeamMember, self._request("PUT", path, body={"role": role}))
+
+    def remove_team_member(self, team: str, username: str) -> None:
+        """Removes a user from a team (team leads, platform admins)."""
+        self._request("DELETE", f"/api/v1/teams/{_path_id(team, 'team')}/members/{_path_id(username, 'username')}")
+
+    # ------------------------------------------------------------------ projects
+
+    def list_projects(self) -> List[Project]:
+        """The projects the caller has a role in (platform admins: all), with ``role`` the caller's."""
+        return cast(List[Project], self._request("GET", "/api/v1/projects")["items"])
+
+    def get_project(self, name: str) -> Project:
+        """One project. Callers without a role in it get ``404 "not_found"``, as if it did not exist."""
+        return cast(Project, self._request("GET", f"/api/v1/projects/{_path_id(name, 'project')}"))
+
+    def create_project(
+        self, name: str, team: str, *, display_name: Optional[str] = None, description: Optional[str] = None
+    ) -> Project:
+        """Creates a project owned by ``team`` (the team's leads, platform admins). The team's
+        leads become its admins and its members its developers."""
+        body: Dict[str, Any] = {"name": name, "team": team}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if description is not None:
+            body["description"] = description
+        return cast(Project, self._request("POST", "/api/v1/projects", body=body))
+
+    def update_project(
+        self,
+        name: str,
+        *,
+        display_name: Optional[str] = None,
+        description: Optional[str] = None,
+        team: Optional[str] = None,
+    ) -> Project:
+        """Changes a project (project admins); moving it to another ``team`` needs a platform admin."""
+        body: Dict[str, Any] = {}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if description is not None:
+            body["description"] = description
+        if team is not None:
+            body["team"] = team
+        if not body:
+            raise ValueError("update_project: nothing to change")
+        return cast(Project, self._request("PATCH", f"/api/v1/projects/{_path_id(name, 'project')}", body=body))
+
+    def delete_project(self, name: str) -> None:
+        """Deletes a project and everything in it (platform admins)."""
+        self._request("DELETE", f"/api/v1/projects/{_path_id(name, 'project')}")
+
+    def list_project_members(self, project: str) -> List[ProjectMember]:
+        """Everyone with a role in the project, direct or through the owning team."""
+        return cast(List[ProjectMember], self._request("GET", f"/api/v1/projects/{_path_id(project, 'project')}/members")["items"])
+
+    def set_project_member(self, project: str, username: str, role: str) -> ProjectMember:
+        """Grants ``role`` (``viewer``, ``developer``, ``maintainer`` or ``admin``) in the project
+        directly (project admins). The effective role is the strongest of this and the team's."""
+        path = f"/api/v1/projects/{_path_id(project, 'project')}/members/{_path_id(username, 'username')}"
+        return cast(ProjectMember, self._request("PUT", path, body={"role": role}))
+
+    def remove_project_member(self, project: str, username: str) -> None:
+        """Removes a direct grant (project admins); a role through the owning team stays."""
+        path = f"/api/v1/projects/{_path_id(project, 'project')}/members/{_path_id(username, 'username')}"
+        self._request("DELETE", path)
+
+    def list_secrets(self, project: str) -> List[Secret]:
+        """A project's secrets: names and dates, never values (developers)."""
+        return cast(List[Secret], self._request("GET", f"/api/v1/projects/{_path_id(project, 'project')}/secrets")["items"])
+
+    def set_secret(self, project: str, name: str, value: str) -> Secret:
+        """Stores a secret, encrypted at rest, replacing any previous value (maintainers).
+        ``name`` looks like an environment variable name. The value is never returned."""
+        path = f"/api/v1/projects/{_path_id(project, 'project')}/secrets/{_path_id(name, 'secret name')}"
+        return cast(Secret, self._request("PUT", path, body={"value": value}))
+
+    def delete_secret(self, project: str, name: str) -> None:
+        """Deletes a secret (maintainers)."""
+        self._request("DELETE", f"/api/v1/projects/{_path_id(project, 'project')}/secrets/{_path_id(name, 'secret name')}")
+
+    # ------------------------------------------------------------------ audit
+
+    @staticmethod
+    def _audit_filters(
+        actor: Optional[str],
+        target: Optional[str],
+        action: Optional[str],
+        outcome: Optional[str],
+        project: Optional[str],
+        since: Optional[Union[str, _dt.datetime]],
+        until: Optional[Union[str, _dt.datetime]],
+    ) -> Dict[str, Any]:
+        return {
+            "actor": actor,
+            "target": target,
+            "action": action,
+            "outcome": outcome,
+            "project": project,
+            "since": None if since is None else _iso(since, "since"),
+            "until": None if until is None else _iso(until, "until"),
+        }
+
+    def list_audit_events_page(
+        self,
+        *,
+        actor: Optional[str] = None,
+        target: Optional[str] = None,
+        action: Optional[str] = None,
+        outcome: Optional[str] = None,
+        project: Optional[str] = None,
+        since: Optional[Union[str, _dt.datetime]] = None,
+        until: Optional[Union[str, _dt.datetime]] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> AuditPage:
+        """One page of audit events, newest first (``GET /api/v1/audit``).
+
+        Platform admins read everything; project maintainers and admins read their projects'
+        events (others get ``403 "forbidden"``).
+
+        Args:
+            actor: Only events by this username.
+            target: Only events about this target (a project, team or user name, a token id).
+            action: An action such as ``"project.create"``, or a family: ``"project.*"``.
+            outcome: ``"success"``, ``"denied"`` or ``"failure"``.
+            project: Only events in this project (needs maintainer there).
+            since, until: Time bounds: timezone-aware datetimes or ISO 8601 strings.
+            limit: Page size, 1..1000 (server default 100).
+            cursor: The ``nextCursor`` of the previous page.
+        """
+        query = self._audit_filters(actor, target, action, outcome, project, since, until)
+        query.update({"limit": limit, "cursor": cursor})
+        return cast(AuditPage, self._request("GET", "/api/v1/audit", query=query))
+
+    def list_audit_events(
+        self,
+        *,
+        actor: Optional[str] = None,
+        target: Optional[str] = None,
+        action: Optional[str] = None,
+        outcome: Optional[str] = None,
+        project: Optional[str] = None,
+        since: Optional[Union[str, _dt.datetime]] = None,
+        until: Optional[Union[str, _dt.datetime]] = None,
+        limit: Optional[int] = None,
+    ) -> Iterator[AuditEvent]:
+        """Every matching audit event, newest first, following ``nextCursor`` (``limit`` is the
+        page size). Lazy: errors surface on the first ``next()``. See :meth:`list_audit_events_page`."""
+        _page_size(limit)
+        filters = self._audit_filters(actor, target, action, outcome, project, since, until)
+        return cast(
+            Iterator[AuditEvent],
+            _follow_pages(
+                lambda c: cast(
+                    AuditPage, self._request("GET", "/api/v1/audit", query={**filters, "limit": limit, "cursor": c})
+                )
+            ),
+        )
+
+    def export_audit_events(
+        self,
+        *,
+        actor: Optional[str] = None,
+        target: Optional[str] = None,
+        action: Optional[str] = None,
+        outcome: Optional[str] = None,
+        project: Optional[str] = None,
+        since: Optional[Union[str, _dt.datetime]] = None,
+        until: Optional[Union[str, _dt.datetime]] = None,
+    ) -> Iterator[AuditEvent]:
+        """Every matching event, newest first, streamed from ``GET /api/v1/audit/export`` (JSON
+        lines) in one request, so memory stays flat however long the log. Lazy: the request is sent
+        on the first ``next()``. Same filters and permissions as :meth:`list_audit_events_page`."""
+        query = self._audit_filters(actor, target, action, outcome, project, since, until)
+        lines = self._stream_lines("/api/v1/audit/export", query)
+        return (cast(AuditEvent, json.loads(line.decode("utf-8"))) for line in lines if line.strip())
+
+    def verify_audit_chain(self) -> AuditVerification:
+        """Recomputes the audit log's hash chain on the server (platform admins).
+
+        Returns ``{"ok", "checked", "pending", "headSeq", "problem"}``; when ``ok`` is false,
+        ``problem`` names the first event that does not verify (``seq``) and why (``reason``).
+        It does not raise for a broken chain: check ``ok``.
+        """
+        return cast(AuditVerification, self._request("GET", "/api/v1/audit/verify"))
 
     # ------------------------------------------------------------------ jobs
 

@@ -37,23 +37,116 @@ class VersionInfo(TypedDict):
     roles: List[str]
 
 
-class Me(TypedDict):
-    """``GET /api/v1/me``: the caller. ``tokenId`` is set when it authenticated with a token."""
+ProjectRole = Literal["viewer", "developer", "maintainer", "admin"]
+"""A role in a project, weakest first; each includes the powers of the ones before it."""
+
+TeamRole = Literal["member", "lead"]
+"""A role in a team: members develop in the team's projects, leads administer them."""
+
+AuditOutcome = Literal["success", "denied", "failure"]
+
+
+class User(TypedDict):
+    """A user account (``GET /api/v1/users/{username}``)."""
 
     id: str
     username: str
     displayName: str
     email: Optional[str]
     isAdmin: bool
+    disabled: bool
+    createdAt: str
+
+
+class Me(User):
+    """``GET /api/v1/me``: the caller. ``tokenId`` is set when it authenticated with a token;
+    ``projectId`` when that token is confined to one project (the project's id, not its name)."""
+
     tokenId: Optional[str]
+    projectId: Optional[str]
+
+
+class UserPage(TypedDict):
+    """One page of ``GET /api/v1/users``; pass ``nextCursor`` back for the next (``None``: last)."""
+
+    items: List[User]
+    nextCursor: Optional[str]
+
+
+class CreatedUser(TypedDict):
+    """``POST /api/v1/users``: the user, plus the generated password when none was given (shown once)."""
+
+    user: User
+    generatedPassword: Optional[str]
+
+
+class Team(TypedDict):
+    """A team (``GET /api/v1/teams``)."""
+
+    id: str
+    name: str
+    displayName: str
+    description: str
+    memberCount: int
+    createdAt: str
+
+
+class TeamMember(TypedDict):
+    """A member of a team."""
+
+    username: str
+    displayName: str
+    role: TeamRole
+    addedAt: str
+
+
+class TeamDetail(Team):
+    """``GET /api/v1/teams/{team}``: the team and its members."""
+
+    members: List[TeamMember]
+
+
+class Project(TypedDict):
+    """A project; ``role`` is the caller's effective role in it, ``team`` the owning team's name."""
+
+    id: str
+    name: str
+    displayName: str
+    description: str
+    team: str
+    role: ProjectRole
+    createdAt: str
+    updatedAt: str
+
+
+class ProjectMember(TypedDict):
+    """Someone with a role in a project: ``role`` is the effective one, the strongest of
+    ``directRole`` (a grant on the project) and what ``teamRole`` in the owning team gives."""
+
+    username: str
+    displayName: str
+    role: ProjectRole
+    directRole: Optional[ProjectRole]
+    teamRole: Optional[TeamRole]
+
+
+class Secret(TypedDict):
+    """A project secret's metadata; the value is never returned."""
+
+    name: str
+    createdBy: Optional[str]
+    createdAt: str
+    updatedAt: str
 
 
 class Token(TypedDict):
-    """An API token as listed (the secret is never returned again after creation)."""
+    """An API token as listed (the secret is never returned again after creation).
+    ``project`` is the name of the project it is confined to, ``None`` for an unscoped token."""
 
     id: str
     name: str
     prefix: str
+    project: Optional[str]
     createdAt: str
     expiresAt: Optional[str]
     lastUsedAt: Optional[str]
@@ -64,6 +157,51 @@ class CreatedToken(Token):
     """``POST /api/v1/tokens``: a :class:`Token` plus ``token``, the secret, shown once."""
 
     token: str
+
+
+class AuditEvent(TypedDict):
+    """One entry of the hash-chained audit log. ``seq`` and ``hash`` are ``None`` until the event
+    is linked into the chain (normally within a second)."""
+
+    id: str
+    seq: Optional[int]
+    at: str
+    actor: str
+    actorId: Optional[str]
+    action: str
+    targetType: str
+    target: str
+    projectId: Optional[str]
+    outcome: AuditOutcome
+    requestId: Optional[str]
+    ip: Optional[str]
+    details: Dict[str, Any]
+    hash: Optional[str]
+
+
+class AuditPage(TypedDict):
+    """One page of ``GET /api/v1/audit``, newest first."""
+
+    items: List[AuditEvent]
+    nextCursor: Optional[str]
+
+
+class AuditProblem(TypedDict):
+    """The first event of the chain that does not verify, and why."""
+
+    seq: int
+    reason: str
+
+
+class AuditVerification(TypedDict):
+    """``GET /api/v1/audit/verify``: ``ok`` when every linked event up to ``headSeq`` verifies;
+    ``pending`` counts events not linked yet."""
+
+    ok: bool
+    checked: int
+    pending: int
+    headSeq: int
+    problem: Optional[AuditProblem]
 
 
 class JobUsage(TypedDict):
