@@ -21,6 +21,15 @@ const shortDateTime = new Intl.DateTimeFormat(undefined, {
   second: '2-digit',
 });
 
+const dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+/** The day of a timestamp, e.g. "Mar 4, 2026" (the full form goes in a tooltip). */
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return NONE;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : dateOnly.format(t);
+}
+
 /** A timestamp in the viewer's locale and time zone, e.g. "Mar 4, 2026, 14:05:09". */
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return NONE;

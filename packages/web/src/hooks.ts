@@ -1,5 +1,5 @@
 // Small React helpers shared by the pages.
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type DependencyList } from 'react';
 
 /** Sets the browser tab's title while the page is shown. */
 export function useDocumentTitle(title: string): void {
@@ -35,4 +35,41 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+export interface Resource<T> {
+  /** The last successful answer; kept while a reload is under way, so tables do not blank. */
+  data: T | null;
+  /** The last failure, cleared by the next success. */
+  error: unknown;
+  /** Loads again (after a change the page made, or on Retry). */
+  reload: () => void;
+}
+
+/**
+ * Loads something for a page and reloads it when `deps` change or `reload()` is called. The
+ * request of a superseded load is aborted and its answer ignored, so a slow old answer cannot
+ * overwrite a newer one.
+ */
+export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: DependencyList): Resource<T> {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
+  const reload = useCallback(() => setAttempt((n) => n + 1), []);
+  useEffect(() => {
+    const ac = new AbortController();
+    load(ac.signal).then(
+      (value) => {
+        if (ac.signal.aborted) return;
+        setData(value);
+        setError(null);
+      },
+      (err: unknown) => {
+        if (!ac.signal.aborted) setError(err);
+      },
+    );
+    return () => ac.abort();
+    // `load` is a fresh closure every render; `deps` say when it means something new.
+  }, [...deps, attempt]);
+  return { data, error, reload };
 }

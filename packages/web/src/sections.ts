@@ -45,7 +45,13 @@ export const SECTIONS: readonly Section[] = [
     ready: false,
     about: 'Drift, quality and cost of deployed models, and their alerts.',
   },
-  { path: '/admin', label: 'Admin', ready: false, adminOnly: true, about: 'Users, tokens and platform settings.' },
+  {
+    path: '/admin',
+    label: 'Admin',
+    ready: true,
+    adminOnly: true,
+    about: 'Users, teams, projects, API tokens and the audit log.',
+  },
 ];
 
 /** The section a path belongs to (`/jobs/123` is in Jobs), for highlighting the nav. */

@@ -1,6 +1,8 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Link, useLocation } from '../router.js';
 import { SECTIONS, sectionOf } from '../sections.js';
+import { useProjects } from '../project.js';
+import { ProjectSwitcher } from './ProjectSwitcher.js';
 import { UserMenu } from './UserMenu.js';
 
 export interface AppShellProps {
@@ -41,6 +43,7 @@ export function AppShell({ user, onLogOut, children }: AppShellProps) {
           </span>
           <span className="brand-name">Hangar</span>
         </Link>
+        <ProjectSwitcher />
         <div className="topbar-spacer" />
         <UserMenu username={user.username} displayName={user.displayName} isAdmin={user.isAdmin} onLogOut={onLogOut} />
       </header>
@@ -62,6 +65,7 @@ export function AppShell({ user, onLogOut, children }: AppShellProps) {
             );
           })}
         </ul>
+        <ProjectNav pathname={pathname} />
       </nav>
       <main className="main" id="main" ref={mainRef} tabIndex={-1}>
         <div className="main-inner">{children}</div>
@@ -70,23 +74,24 @@ export function AppShell({ user, onLogOut, children }: AppShellProps) {
   );
 }
 
-/** The title row of a page: heading, optional subtitle and actions on the right. */
-export function PageHeader({
-  title,
-  subtitle,
-  actions,
-}: {
-  title: ReactNode;
-  subtitle?: ReactNode;
-  actions?: ReactNode;
-}) {
+/** The current project's own pages, under the sections. */
+function ProjectNav({ pathname }: { pathname: string }) {
+  const { current } = useProjects();
+  if (!current) return null;
+  const to = `/projects/${encodeURIComponent(current.name)}/settings`;
+  const active = pathname.startsWith('/projects/');
   return (
-    <div className="page-header">
-      <div>
-        <h1 className="page-title">{title}</h1>
-        {subtitle && <p className="page-subtitle">{subtitle}</p>}
-      </div>
-      {actions && <div className="page-actions">{actions}</div>}
+    <div className="sidenav-group">
+      <p className="sidenav-heading" title={current.name}>
+        {current.displayName || current.name}
+      </p>
+      <ul>
+        <li>
+          <Link to={to} className={active ? 'nav-link active' : 'nav-link'} aria-current={active ? 'page' : undefined}>
+            <span>Project settings</span>
+          </Link>
+        </li>
+      </ul>
     </div>
   );
 }

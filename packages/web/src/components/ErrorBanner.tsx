@@ -1,5 +1,6 @@
 import { HangarApiError } from '@hangar/sdk';
 import type { ReactNode } from 'react';
+import { Banner } from './Banner.js';
 import { Button } from './Button.js';
 
 export interface ErrorBannerProps {
@@ -18,38 +19,41 @@ export function ErrorBanner({ error, title, onRetry, onDismiss }: ErrorBannerPro
   const api = error instanceof HangarApiError ? error : null;
   const message = error instanceof Error ? error.message : String(error);
   return (
-    <div className="error-banner" role="alert">
-      <div className="error-banner-text">
-        {title && <p className="error-banner-title">{title}</p>}
-        <p className="error-banner-message">{message}</p>
-        {api && (
-          <p className="error-banner-meta">
-            <span>
-              code <code data-testid="error-code">{api.code}</code>
-            </span>
-            {api.status > 0 && <span>HTTP {api.status}</span>}
-            {api.requestId && (
-              <span>
-                request id <code data-testid="error-request-id">{api.requestId}</code>
-              </span>
+    <Banner
+      tone="danger"
+      role="alert"
+      title={title}
+      actions={
+        (onRetry || onDismiss) && (
+          <>
+            {onRetry && (
+              <Button size="sm" onClick={onRetry}>
+                Retry
+              </Button>
             )}
-          </p>
-        )}
-      </div>
-      {(onRetry || onDismiss) && (
-        <div className="error-banner-actions">
-          {onRetry && (
-            <Button size="sm" onClick={onRetry}>
-              Retry
-            </Button>
+            {onDismiss && (
+              <Button size="sm" variant="ghost" onClick={onDismiss} aria-label="Dismiss error">
+                Dismiss
+              </Button>
+            )}
+          </>
+        )
+      }
+    >
+      <p className="banner-message">{message}</p>
+      {api && (
+        <p className="banner-meta">
+          <span>
+            code <code data-testid="error-code">{api.code}</code>
+          </span>
+          {api.status > 0 && <span>HTTP {api.status}</span>}
+          {api.requestId && (
+            <span>
+              request id <code data-testid="error-request-id">{api.requestId}</code>
+            </span>
           )}
-          {onDismiss && (
-            <Button size="sm" variant="ghost" onClick={onDismiss} aria-label="Dismiss error">
-              Dismiss
-            </Button>
-          )}
-        </div>
+        </p>
       )}
-    </div>
+    </Banner>
   );
 }

@@ -10,6 +10,8 @@ export interface Column<T> {
   width?: string;
   /** Monospaced, for ids and numbers that should line up. */
   mono?: boolean;
+  /** Holds buttons: never clipped with an ellipsis (give it a width that fits them). */
+  actions?: boolean;
 }
 
 export interface TableProps<T> {
@@ -65,7 +67,9 @@ export function Table<T>({
                     key={c.key}
                     data-col={c.key}
                     className={
-                      [c.align === 'right' ? 'num' : '', c.mono ? 'mono' : ''].filter(Boolean).join(' ') || undefined
+                      [c.align === 'right' ? 'num' : '', c.mono ? 'mono' : '', c.actions ? 'cell-actions' : '']
+                        .filter(Boolean)
+                        .join(' ') || undefined
                     }
                   >
                     {c.render(row)}

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { navigate } from '../router.js';
 import { Badge } from './Badge.js';
 
 export interface UserMenuProps {
@@ -16,18 +17,21 @@ function initials(name: string): string {
 
 /**
  * The account button in the top bar and its menu. Keyboard: Enter/Space/ArrowDown open it with
- * focus on the first item, Escape closes it and returns focus to the button, Tab leaves it.
+ * focus on the first item, ArrowUp/ArrowDown move between items, Escape closes it and returns
+ * focus to the button, Tab leaves it.
  */
 export function UserMenu({ username, displayName, isAdmin, onLogOut }: UserMenuProps) {
   const [open, setOpen] = useState(false);
   const menuId = useId();
   const rootRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
-  const firstItemRef = useRef<HTMLButtonElement>(null);
+  const menuRef = useRef<HTMLDivElement>(null);
+
+  const items = () => [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
 
   useEffect(() => {
     if (!open) return;
-    firstItemRef.current?.focus();
+    items()[0]?.focus();
     // Close when the pointer or focus goes anywhere else.
     const outside = (e: Event) => {
       if (rootRef.current && e.target instanceof Node && !rootRef.current.contains(e.target)) setOpen(false);
@@ -48,7 +52,18 @@ export function UserMenu({ username, displayName, isAdmin, onLogOut }: UserMenuP
     } else if (e.key === 'ArrowDown' && !open) {
       e.preventDefault();
       setOpen(true);
+    } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && open) {
+      e.preventDefault();
+      const all = items();
+      const at = all.indexOf(document.activeElement as HTMLElement);
+      const next = e.key === 'ArrowDown' ? (at + 1) % all.length : (at - 1 + all.length) % all.length;
+      all[next]?.focus();
     }
+  };
+
+  const choose = (action: () => void) => () => {
+    setOpen(false);
+    action();
   };
 
   return (
@@ -69,23 +84,17 @@ export function UserMenu({ username, displayName, isAdmin, onLogOut }: UserMenuP
         <span className="caret" aria-hidden="true" />
       </button>
       {open && (
-        <div className="user-menu-popover" id={menuId} role="menu" aria-label="Account">
+        <div className="user-menu-popover" id={menuId} role="menu" aria-label="Account" ref={menuRef}>
           <div className="user-menu-header" role="presentation">
             <div className="user-menu-display">{displayName || username}</div>
             <div className="user-menu-sub">
               Signed in as <strong>{username}</strong> {isAdmin && <Badge tone="info">admin</Badge>}
             </div>
           </div>
-          <button
-            ref={firstItemRef}
-            type="button"
-            role="menuitem"
-            className="user-menu-item"
-            onClick={() => {
-              setOpen(false);
-              onLogOut();
-            }}
-          >
+          <button type="button" role="menuitem" className="user-menu-item" onClick={choose(() => navigate('/tokens'))}>
+            API tokens
+          </button>
+          <button type="button" role="menuitem" className="user-menu-item" onClick={choose(onLogOut)}>
             Log out
           </button>
         </div>

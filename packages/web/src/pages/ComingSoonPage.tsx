@@ -1,5 +1,6 @@
-import { PageHeader } from '../components/AppShell.js';
 import { Card } from '../components/Card.js';
+import { EmptyState } from '../components/EmptyState.js';
+import { PageHeader } from '../components/PageHeader.js';
 import { useDocumentTitle } from '../hooks.js';
 import type { Section } from '../sections.js';
 
@@ -10,11 +11,10 @@ export function ComingSoonPage({ section }: { section: Section }) {
     <>
       <PageHeader title={section.label} />
       <Card>
-        <div className="empty-state">
-          <p className="empty-state-title">Coming soon</p>
-          <p className="empty-state-text">{section.about}</p>
-          <p className="empty-state-text muted">This section is not available in this version of Hangar yet.</p>
-        </div>
+        <EmptyState title="Coming soon">
+          <p>{section.about}</p>
+          <p className="muted">This section is not available in this version of Hangar yet.</p>
+        </EmptyState>
       </Card>
     </>
   );

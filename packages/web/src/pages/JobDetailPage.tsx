@@ -1,7 +1,7 @@
 import { HangarApiError, type Job } from '@hangar/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
-import { PageHeader } from '../components/AppShell.js';
+import { PageHeader } from '../components/PageHeader.js';
 import { Badge, JobStateBadge } from '../components/Badge.js';
 import { Button } from '../components/Button.js';
 import { Card } from '../components/Card.js';

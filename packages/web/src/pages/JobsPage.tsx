@@ -1,11 +1,13 @@
 import type { Job, ListJobsParams, ListJobsResponse } from '@hangar/sdk';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api.js';
-import { PageHeader } from '../components/AppShell.js';
+import { PageHeader } from '../components/PageHeader.js';
+import { Banner } from '../components/Banner.js';
 import { Button } from '../components/Button.js';
 import { Card } from '../components/Card.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Field } from '../components/Field.js';
+import { Input, Select } from '../components/Input.js';
 import { LoadingBlock } from '../components/Spinner.js';
 import { Table } from '../components/Table.js';
 import { isActive } from '../format.js';
@@ -188,21 +190,22 @@ export function JobsPage() {
         <ErrorBanner error={enqueueError} title="Could not enqueue the job" onDismiss={() => setEnqueueError(null)} />
       )}
       {enqueued && (
-        <p className="notice" role="status">
-          Queued job{' '}
-          <Link to={`/jobs/${encodeURIComponent(enqueued.id)}`} className="mono">
-            {enqueued.id}
-          </Link>
-          .
-        </p>
+        <Banner tone="success">
+          <p>
+            Queued job{' '}
+            <Link to={`/jobs/${encodeURIComponent(enqueued.id)}`} className="mono">
+              {enqueued.id}
+            </Link>
+            .
+          </p>
+        </Banner>
       )}
       <Card flush>
         <form className="filter-bar" onSubmit={onFilterSubmit} role="search" aria-label="Filter jobs">
           <Field label="State" className="field-inline">
             {(p) => (
-              <select
+              <Select
                 {...p}
-                className="input select"
                 value={state ?? ''}
                 onChange={(e) => setFilters({ state: parseState(e.target.value), kind })}
               >
@@ -212,14 +215,13 @@ export function JobsPage() {
                     {s}
                   </option>
                 ))}
-              </select>
+              </Select>
             )}
           </Field>
           <Field label="Kind" className="field-inline field-grow">
             {(p) => (
-              <input
+              <Input
                 {...p}
-                className="input"
                 placeholder="e.g. system.exec"
                 value={kindDraft}
                 spellCheck={false}

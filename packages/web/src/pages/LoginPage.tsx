@@ -1,21 +1,35 @@
 import { useState, type FormEvent } from 'react';
-import { lastSessionEnd, logIn } from '../api.js';
+import { HangarApiError } from '@hangar/sdk';
+import { logIn, type SessionEnd } from '../api.js';
+import { Banner } from '../components/Banner.js';
 import { Button } from '../components/Button.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Field } from '../components/Field.js';
+import { Input } from '../components/Input.js';
 import { useDocumentTitle } from '../hooks.js';
 
+/** The words for a failed login; a lock-out says how long to wait. */
+function failureTitle(err: unknown): string {
+  if (err instanceof HangarApiError && err.status === 429) {
+    const wait = Number(err.details?.retryAfterSeconds);
+    return Number.isFinite(wait) && wait > 0
+      ? `Too many failed attempts: try again in ${Math.ceil(wait / 60)} min`
+      : 'Too many failed attempts: try again later';
+  }
+  return 'Could not log in';
+}
+
 /**
- * Username + password. On success api.ts starts the session and the app moves on to where the
- * user was going (`?next=`); this page only reports failures.
+ * Username + password. On success api.ts starts the session (the server sets the cookie) and the
+ * app moves on to where the user was going (`?next=`); this page only reports failures.
  */
-export function LoginPage() {
+export function LoginPage({ end }: { end: SessionEnd }) {
   useDocumentTitle('Log in');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const expired = lastSessionEnd() === 'expired';
+  const expired = end === 'expired';
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -43,17 +57,16 @@ export function LoginPage() {
         <div className="card login-card">
           <h1 className="login-title">Log in</h1>
           {expired && !error && (
-            <p className="notice" role="status">
-              Your session has ended. Log in again to continue.
-            </p>
+            <Banner tone="info">
+              <p>Your session has ended. Log in again to continue.</p>
+            </Banner>
           )}
-          {error !== null && <ErrorBanner error={error} title="Could not log in" />}
-          <form className="form" onSubmit={(e) => void submit(e)} noValidate={false}>
+          {error !== null && <ErrorBanner error={error} title={failureTitle(error)} />}
+          <form className="form" onSubmit={(e) => void submit(e)}>
             <Field label="Username">
               {(p) => (
-                <input
+                <Input
                   {...p}
-                  className="input"
                   name="username"
                   autoComplete="username"
                   autoCapitalize="none"
@@ -67,9 +80,8 @@ export function LoginPage() {
             </Field>
             <Field label="Password">
               {(p) => (
-                <input
+                <Input
                   {...p}
-                  className="input"
                   name="password"
                   type="password"
                   autoComplete="current-password"

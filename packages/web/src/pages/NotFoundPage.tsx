@@ -1,5 +1,6 @@
-import { PageHeader } from '../components/AppShell.js';
 import { Card } from '../components/Card.js';
+import { EmptyState } from '../components/EmptyState.js';
+import { PageHeader } from '../components/PageHeader.js';
 import { useDocumentTitle } from '../hooks.js';
 import { Link } from '../router.js';
 
@@ -9,14 +10,18 @@ export function NotFoundPage({ pathname }: { pathname: string }) {
     <>
       <PageHeader title="Page not found" />
       <Card>
-        <div className="empty-state">
-          <p className="empty-state-text">
+        <EmptyState
+          title="Nothing here"
+          action={
+            <Link to="/" className="text-link">
+              Go to the overview
+            </Link>
+          }
+        >
+          <p>
             There is no page at <code>{pathname}</code>.
           </p>
-          <Link to="/" className="text-link">
-            Go to the overview
-          </Link>
-        </div>
+        </EmptyState>
       </Card>
     </>
   );

@@ -1,7 +1,7 @@
 import type { Job, VersionResponse } from '@hangar/sdk';
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api.js';
-import { PageHeader } from '../components/AppShell.js';
+import { PageHeader } from '../components/PageHeader.js';
 import { Badge } from '../components/Badge.js';
 import { Card } from '../components/Card.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
@@ -11,12 +11,14 @@ import { useDocumentTitle, useNow } from '../hooks.js';
 import { jobColumns } from '../job-columns.js';
 import { isActive, NONE } from '../format.js';
 import { Link } from '../router.js';
+import { useProjects } from '../project.js';
 import { useMe } from '../session.js';
 
 /** What this server is and who you are, plus the latest jobs. */
 export function OverviewPage() {
   useDocumentTitle('Overview');
   const me = useMe();
+  const { current } = useProjects();
   const [version, setVersion] = useState<VersionResponse | null>(null);
   const [versionError, setVersionError] = useState<unknown>(null);
   const [recent, setRecent] = useState<Job[] | null>(null);
@@ -74,6 +76,19 @@ export function OverviewPage() {
             <dd>{me.email ?? NONE}</dd>
             <dt>Role</dt>
             <dd>{me.isAdmin ? <Badge tone="info">platform admin</Badge> : 'user'}</dd>
+            <dt>Project</dt>
+            <dd data-testid="current-project">
+              {current ? (
+                <>
+                  <Link to={`/projects/${encodeURIComponent(current.name)}/settings`} className="text-link mono">
+                    {current.name}
+                  </Link>{' '}
+                  <Badge>{current.role}</Badge>
+                </>
+              ) : (
+                NONE
+              )}
+            </dd>
           </dl>
         </Card>
       </div>

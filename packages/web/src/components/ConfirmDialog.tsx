@@ -1,0 +1,63 @@
+import { useState, type ReactNode } from 'react';
+import { Button } from './Button.js';
+import { Dialog } from './Dialog.js';
+import { ErrorBanner } from './ErrorBanner.js';
+
+export interface ConfirmDialogProps {
+  title: ReactNode;
+  children: ReactNode;
+  /** The confirm button's words: say what happens ("Revoke token"), not "OK". */
+  confirmLabel: string;
+  /** Red confirm button, for what cannot be undone. */
+  danger?: boolean;
+  /** Does the thing; the dialog stays open with the error if it rejects. */
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}
+
+/**
+ * Asks before an action with consequences. The focus starts on Cancel, so an unintended Enter does
+ * nothing harmful; the confirm button shows progress and the dialog cannot be dismissed meanwhile.
+ */
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  danger = false,
+  onConfirm,
+  onClose,
+}: ConfirmDialogProps) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title={title}
+      onClose={onClose}
+      size="sm"
+      dismissable={!busy}
+      footer={
+        <>
+          <Button onClick={onClose} disabled={busy} data-autofocus>
+            Cancel
+          </Button>
+          <Button variant={danger ? 'danger' : 'primary'} loading={busy} onClick={() => void confirm()}>
+            {confirmLabel}
+          </Button>
+        </>
+      }
+    >
+      {error !== null && <ErrorBanner error={error} title="That did not work" />}
+      <div className="dialog-text">{children}</div>
+    </Dialog>
+  );
+}

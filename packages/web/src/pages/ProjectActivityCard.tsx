@@ -1,0 +1,71 @@
+// The latest audit events of one project, for its maintainers and admins (the server lets them
+// read their projects' part of the log; the full log is in the admin area).
+import type { AuditEvent } from '@hangar/sdk';
+import { api } from '../api.js';
+import { Badge, type BadgeTone } from '../components/Badge.js';
+import { Card } from '../components/Card.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { LoadingBlock } from '../components/Spinner.js';
+import { Table, type Column } from '../components/Table.js';
+import { formatDateTime, formatShortDateTime } from '../format.js';
+import { useResource } from '../hooks.js';
+
+const LIMIT = 20;
+const TONES: Record<AuditEvent['outcome'], BadgeTone> = { success: 'success', denied: 'warning', failure: 'danger' };
+
+function summary(e: AuditEvent): string {
+  const user = typeof e.details.user === 'string' ? e.details.user : null;
+  const role = typeof e.details.role === 'string' ? e.details.role : null;
+  if (user && role) return `${user} → ${role}`;
+  if (user) return user;
+  return `${e.targetType} ${e.target}`;
+}
+
+export function ProjectActivityCard({ project, version }: { project: string; version: number }) {
+  const events = useResource(
+    (signal) => api().listAuditEvents({ project, limit: LIMIT }, { signal }),
+    [project, version],
+  );
+  const columns: Column<AuditEvent>[] = [
+    {
+      key: 'at',
+      header: 'Time',
+      width: '11.5rem',
+      render: (e) => (
+        <time dateTime={e.at} title={formatDateTime(e.at)}>
+          {formatShortDateTime(e.at)}
+        </time>
+      ),
+    },
+    { key: 'actor', header: 'Actor', width: '10rem', mono: true, render: (e) => e.actor },
+    { key: 'action', header: 'Action', width: '13rem', mono: true, render: (e) => e.action },
+    { key: 'what', header: 'What', render: summary },
+    {
+      key: 'outcome',
+      header: 'Outcome',
+      width: '7rem',
+      render: (e) => <Badge tone={TONES[e.outcome]}>{e.outcome}</Badge>,
+    },
+  ];
+  return (
+    <Card title="Recent activity" flush>
+      {events.error !== null && (
+        <div className="card-pad">
+          <ErrorBanner error={events.error} title="Could not load the project's audit events" onRetry={events.reload} />
+        </div>
+      )}
+      {events.data ? (
+        <Table
+          caption={`Recent audit events of ${project}`}
+          columns={columns}
+          rows={events.data.items}
+          rowKey={(e) => e.id}
+          rowAttributes={(e) => ({ 'data-action': e.action })}
+          empty="Nothing has happened in this project yet."
+        />
+      ) : (
+        events.error === null && <LoadingBlock label="Loading activity…" />
+      )}
+    </Card>
+  );
+}
