@@ -138,11 +138,13 @@ export interface ListAuditEventsParams {
   /**
    * Username
    * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   actor?: string;
   /**
    * Target name, e.g. a project or username
    * @maxLength 300
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   target?: string;
   /**
@@ -183,11 +185,13 @@ export interface ExportAuditEventsParams {
   /**
    * Username
    * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   actor?: string;
   /**
    * Target name, e.g. a project or username
    * @maxLength 300
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   target?: string;
   /**
@@ -375,7 +379,10 @@ export interface ListProjectsResponse {
 
 /** Request body of `createProject`. */
 export interface CreateProjectBody {
-  /** @maxLength 2000 */
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
   description?: string;
   /**
    * @minLength 1
@@ -423,7 +430,10 @@ export type GetProjectResponse = Project;
 
 /** Request body of `updateProject`. */
 export interface UpdateProjectBody {
-  /** @maxLength 2000 */
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
   description?: string;
   /**
    * @minLength 1
@@ -625,6 +635,7 @@ export interface LoginBody {
   /**
    * @minLength 1
    * @maxLength 200
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   username: string;
 }
@@ -658,7 +669,10 @@ export interface ListTeamsResponse {
 
 /** Request body of `createTeam`. */
 export interface CreateTeamBody {
-  /** @maxLength 2000 */
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
   description?: string;
   /**
    * @minLength 1
@@ -703,7 +717,10 @@ export type GetTeamResponse = Team & {
 
 /** Request body of `updateTeam`. */
 export interface UpdateTeamBody {
-  /** @maxLength 2000 */
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
   description?: string;
   /**
    * @minLength 1
@@ -820,7 +837,7 @@ export interface CreateTokenBody {
   /**
    * @minLength 1
    * @maxLength 100
-   * @pattern ^[^\u0000-\u001f\u007f]*$
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   name: string;
   /**
@@ -864,6 +881,7 @@ export interface ListUsersParams {
   /**
    * Matches username or display name
    * @maxLength 100
+   * @pattern ^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
    */
   query?: string;
   includeDisabled?: boolean;
@@ -894,7 +912,7 @@ export interface CreateUserBody {
   displayName?: string;
   /**
    * @maxLength 254
-   * @pattern ^[^\s@]+@[^\s@]+$
+   * @pattern ^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+$
    */
   email?: string | null;
   isAdmin?: boolean;
@@ -951,7 +969,7 @@ export interface UpdateUserBody {
   displayName?: string;
   /**
    * @maxLength 254
-   * @pattern ^[^\s@]+@[^\s@]+$
+   * @pattern ^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+$
    */
   email?: string | null;
   isAdmin?: boolean;

@@ -52,7 +52,7 @@ export async function startServer(args: string[], options: StartServerOptions = 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready in 30 s:\n${stderr()}`)), 30_000);
     const check = () => {
-      const m = /ready at (http:\/\/[^/\s]+)\//.exec(stderr());
+      const m = /ready at (https?:\/\/[^/\s]+)\//.exec(stderr());
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

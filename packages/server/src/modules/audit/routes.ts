@@ -2,7 +2,7 @@ import '../../core/fastify-types.js';
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Slug } from '../../core/names.js';
+import { Slug, TEXT_PATTERN } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
 import { literalUnion } from '../../core/schema.js';
 import type { AuditService } from './service.js';
@@ -28,8 +28,10 @@ const AuditEventSchema = Type.Object(
   { $id: 'AuditEvent' },
 );
 const Filters = {
-  actor: Type.Optional(Type.String({ maxLength: 200, description: 'Username' })),
-  target: Type.Optional(Type.String({ maxLength: 300, description: 'Target name, e.g. a project or username' })),
+  actor: Type.Optional(Type.String({ maxLength: 200, pattern: TEXT_PATTERN, description: 'Username' })),
+  target: Type.Optional(
+    Type.String({ maxLength: 300, pattern: TEXT_PATTERN, description: 'Target name, e.g. a project or username' }),
+  ),
   action: Type.Optional(
     Type.String({
       pattern: '^[a-z][a-z.]*(\\.\\*)?$',

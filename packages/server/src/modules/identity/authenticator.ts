@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuthContext } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
 import { UnauthenticatedError } from '../../core/errors.js';
+import { USERNAME_PATTERN } from '../../core/names.js';
 import { sha256, TOKEN_PREFIX } from './credentials.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -29,6 +30,7 @@ function contextOf(user: UserRow, extra: Pick<AuthContext, 'tokenId' | 'projectI
 }
 
 const MAX_CACHE = 10_000;
+const USERNAME = new RegExp(USERNAME_PATTERN);
 
 /**
  * Turns credentials (Authorization header or session cookie) into an {@link AuthContext}.
@@ -100,7 +102,9 @@ export class Authenticator {
    */
   async checkPassword(username: string, password: string, ip: string | null): Promise<UserRow> {
     this.throttle.check(username, ip);
-    const user = await this.store.userByUsername(username);
+    // Only names that could exist are looked up: anything else (a NUL byte, which PostgreSQL
+    // refuses in text, or any other stray character of a Basic header) is an unknown user.
+    const user = USERNAME.test(username) ? await this.store.userByUsername(username) : undefined;
     const ok = await verifyPassword(password, user?.password_hash ?? (await this.dummyHash()));
     if (!user?.password_hash || !ok) {
       this.throttle.failed(username, ip);

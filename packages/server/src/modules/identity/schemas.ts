@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { DisplayName, Email, Slug, Username } from '../../core/names.js';
+import { DisplayName, Email, Slug, TEXT_PATTERN, Username } from '../../core/names.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -37,7 +37,9 @@ export const UsernameParams = Type.Object({ username: Username });
 
 export const ListUsersQuery = Type.Object(
   {
-    query: Type.Optional(Type.String({ maxLength: 100, description: 'Matches username or display name' })),
+    query: Type.Optional(
+      Type.String({ maxLength: 100, pattern: TEXT_PATTERN, description: 'Matches username or display name' }),
+    ),
     includeDisabled: Type.Optional(Type.Boolean()),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
@@ -102,7 +104,7 @@ export const CreatedTokenSchema = Type.Intersect(
 
 export const CreateTokenBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: TEXT_PATTERN }),
     project: Type.Optional(Slug),
     expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
   },
@@ -112,7 +114,10 @@ export const CreateTokenBody = Type.Object(
 export const ListTokensQuery = Type.Object({ user: Type.Optional(Username) }, { additionalProperties: false });
 
 export const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    username: Type.String({ minLength: 1, maxLength: 200, pattern: TEXT_PATTERN }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
   { additionalProperties: false },
 );
 

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthContext, Caller } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
-import { DomainError, UnauthenticatedError } from '../../core/errors.js';
+import { DomainError, ForbiddenError, UnauthenticatedError } from '../../core/errors.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Authenticator } from './authenticator.js';
 import { newOpaqueSecret, sha256 } from './credentials.js';
@@ -95,7 +95,12 @@ export class SessionsService {
 
   /** Ends the session at once (every process stops accepting it within the auth cache TTL). */
   async logout(caller: Caller, cookie: string | null): Promise<void> {
-    if (!cookie || !caller.auth?.sessionId) return;
+    if (!cookie) return;
+    // A live session the edge did not accept for this request (no or wrong x-csrf-token, another
+    // origin) is not ended; say so instead of answering as if it were.
+    if (!caller.auth && (await this.authenticator.session(cookie)))
+      throw new ForbiddenError('missing or wrong x-csrf-token header: the session was not ended');
+    if (!caller.auth?.sessionId) return;
     await this.end(cookie);
     await this.audit.record(caller, 'session.logout', { type: 'user', name: caller.auth.username });
   }

@@ -107,14 +107,19 @@ export class IdentityStore {
       .execute();
   }
 
-  async countActiveAdmins() {
+  /**
+   * Counts the active admins and, inside a transaction, locks their rows until it ends (a no-op
+   * update, which locks on both engines), so concurrent demotions take turns and each sees the
+   * other's outcome: two admins demoting each other at once cannot leave none.
+   */
+  async lockActiveAdmins(): Promise<number> {
     const r = await this.db
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .updateTable('users')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
       .where('is_admin', '=', 1)
       .where('disabled', '=', 0)
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   async revokeSessionsOfUserExcept(userId: string, keep: string | null, at: number) {

@@ -115,9 +115,6 @@ export class UsersService {
     }
     const losesAdmin =
       target.is_admin === 1 && target.disabled === 0 && (input.isAdmin === false || input.disabled === true);
-    if (losesAdmin && (await this.store.countActiveAdmins()) <= 1) {
-      throw new ConflictError('this is the last active platform admin; make someone else admin first');
-    }
     const patch = {
       ...(input.displayName !== undefined ? { display_name: input.displayName.trim() } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
@@ -127,6 +124,9 @@ export class UsersService {
     };
     if (patch.display_name === '') throw new InputError('displayName must not be blank', 'displayName');
     await this.audit.change(caller, async (tx, record) => {
+      if (losesAdmin && (await this.store.with(tx).lockActiveAdmins()) <= 1) {
+        throw new ConflictError('this is the last active platform admin; make someone else admin first');
+      }
       await this.store.with(tx).updateUser(target.id, patch);
       if (input.disabled === true)
         await this.store.with(tx).revokeSessionsOfUserExcept(target.id, null, patch.updated_at);

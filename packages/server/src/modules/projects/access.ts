@@ -71,6 +71,9 @@ export class AccessService {
     const project = await this.project(name);
     if (!project) throw new NotFoundError(`no project "${name}"`);
     if (auth.projectId !== null && auth.projectId !== project.id) {
+      // Whether the project exists is disclosed only to those whose owner has a role there.
+      if ((await this.roleIn({ ...auth, projectId: null }, project)) === null)
+        throw new NotFoundError(`no project "${name}"`);
       const reason = `this token is scoped to another project and cannot act in "${name}"`;
       if (action) this.audit.recordDenied(caller, action, { type: 'project', name }, reason, project.id);
       throw new ForbiddenError(reason);
