@@ -283,13 +283,15 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         req.auth = s.auth;
         return done();
       }
+      // On public routes (login, logout) the request goes on anonymously; nothing was refused.
+      if (open) return done();
       audit.recordDenied(
         callerFrom(req, s.auth),
         'session.csrf',
         { type: 'route', name: `${req.method} ${req.url.split('?')[0]}` },
         refusal,
       );
-      return open ? done() : done(new ForbiddenError(refusal));
+      return done(new ForbiddenError(refusal));
     };
     const hit = authenticator.cachedSession(cookie);
     if (hit) return accept(hit);

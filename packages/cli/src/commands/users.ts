@@ -211,9 +211,7 @@ export async function setUserPassword(
   try {
     await client.setPassword({ username, body });
   } catch (err) {
-    // The server answers a wrong current password with 401; the credentials themselves are fine,
-    // so the usual "log in again" advice (and exit 3) would mislead.
-    if (err instanceof HangarApiError && err.status === 401 && body.currentPassword !== undefined) {
+    if (err instanceof HangarApiError && err.status === 400 && body.currentPassword !== undefined) {
       throw new CliError(`${err.message}; nothing was changed`);
     }
     throw err;

@@ -171,7 +171,7 @@ for (const engine of ENGINES) {
         currentPassword: 'not-it-at-all',
         newPassword: 'a brand new password',
       });
-      expectStatus(wrong, 401);
+      expectStatus(wrong, 400);
       expectStatus(await me(elsewhere.get), 200);
       const changed = await call(app, 'PUT', '/api/v1/users/bob/password', here.act, {
         currentPassword: bob.password,

@@ -57,7 +57,11 @@ export class TokensService {
       if (!u) throw new NotFoundError(`no user "${username}"`);
       userId = u.id;
     }
-    return (await this.store.tokensOfUser(userId)).map((t) => tokenView(t, t.project_name));
+    const tokens = await this.store.tokensOfUser(userId);
+    // A project-scoped token sees (and may revoke) only the tokens of its own project.
+    return tokens
+      .filter((t) => a.projectId === null || t.project_id === a.projectId)
+      .map((t) => tokenView(t, t.project_name));
   }
 
   /**
@@ -90,7 +94,9 @@ export class TokensService {
   async revoke(caller: Caller, id: string): Promise<void> {
     const a = requireAuth(caller);
     const row = await this.store.tokenById(id);
-    if (!row || (row.user_id !== a.userId && !isPlatformAdmin(a))) throw new NotFoundError(`no token ${id}`);
+    const mine =
+      row !== undefined && row.user_id === a.userId && (a.projectId === null || row.project_id === a.projectId);
+    if (!row || (!mine && !isPlatformAdmin(a))) throw new NotFoundError(`no token ${id}`);
     await this.audit.change(caller, async (tx, record) => {
       await this.store.with(tx).revokeToken(id, this.clock.now());
       record('token.revoke', { type: 'token', name: id }, { projectId: row.project_id });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { requireAuth, type Caller } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
-import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../../core/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { rethrowUnique } from '../../db/dialect.js';
 import { decodeCursor, encodeCursor, type Page } from '../../core/pagination.js';
@@ -158,7 +158,8 @@ export class UsersService {
       const ok = target.password_hash !== null && (await verifyPassword(input.currentPassword, target.password_hash));
       if (!ok) {
         this.audit.recordDenied(caller, 'user.password', { type: 'user', name: username }, 'wrong current password');
-        throw new UnauthenticatedError('the current password is wrong');
+        // 400, not 401: the caller is signed in; clients must not mistake this for an ended session.
+        throw new InputError('the current password is wrong', 'currentPassword');
       }
     }
     const hash = await hashPassword(input.newPassword);
