@@ -1,9 +1,11 @@
+import { runIdentity } from '../identity/identity-overhead.js';
 import { runHttpOverhead } from './http-overhead.js';
 import { runJobQueue } from './job-queue.js';
 import { runStartup } from './startup.js';
 
 /*
- * All core benchmarks, one after the other (never at once: on 2 cores they would disturb each other).
+ * All core benchmarks, then the identity benchmark (bench/identity), one after the other (never at
+ * once: on 2 cores they would disturb each other).
  * The PostgreSQL job-queue cases run only with HANGAR_TEST_PG_URL set, i.e. under
  * `node scripts/with-postgres.mjs node --import tsx bench/core/run-all.ts`.
  */
@@ -12,6 +14,7 @@ export async function runAll(): Promise<void> {
   await runStartup();
   await runHttpOverhead();
   await runJobQueue();
+  await runIdentity();
   process.stdout.write(`\nall core benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
