@@ -20,7 +20,10 @@ const ME = {
   displayName: 'Administrator',
   email: null,
   isAdmin: true,
+  disabled: false,
+  createdAt: '2026-11-23T11:19:19.092Z',
   tokenId: '06h0f3yafe9qpsvf67e01ttz00',
+  projectId: null,
 };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hangar-bench-bare-'));
@@ -46,7 +49,10 @@ app.get('/sql/me', async () => {
     displayName: u.display_name,
     email: u.email,
     isAdmin: u.is_admin === 1,
+    disabled: false,
+    createdAt: ME.createdAt,
     tokenId: ME.tokenId,
+    projectId: null,
   };
 });
 

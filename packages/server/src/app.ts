@@ -89,6 +89,10 @@ export interface HangarApp {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function logsRequests(level: string, given: FastifyBaseLogger | undefined): boolean {
+  return ['info', 'debug', 'trace'].includes(given?.level ?? level);
+}
 /** Paths that are never portal routes, so a typo there stays a JSON 404. */
 const API_PREFIX = /^\/(api|v1|v2|metrics|healthz|readyz|version|openapi\.json)(\/|\?|$)/;
 
@@ -150,6 +154,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     forceCloseConnections: 'idle',
     // We write one line per request ourselves (onResponse) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // A per-request child logger (bound to the request id) is only worth its cost when requests
+    // are logged; otherwise req.log is the server's logger and errors name their request id.
+    childLoggerFactory: (logger, bindings, opts) =>
+      logsRequests(config.logLevel, options.logger) ? logger.child(bindings, opts) : logger,
     return503OnClosing: true,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -297,7 +305,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     if (hit) return accept(hit);
     authenticator.session(cookie).then(accept, (err: Error) => done(err));
   });
-  const logRequests = ['info', 'debug', 'trace'].includes(http.log.level);
+  const logRequests = logsRequests(http.log.level, undefined);
   http.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.observeHttp(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
@@ -312,7 +320,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   http.setErrorHandler((err, req, reply) => {
     const { status, body } = toHttpError(err, req.id);
     if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    if (status >= 500) req.log.error({ err, reqId: req.id }, 'request failed');
     return reply.code(status).send(body);
   });
   http.setNotFoundHandler((req, reply) => {

@@ -37,7 +37,7 @@ export class UsersService {
    * Profiles for whoami, the most frequent call of scripts and the portal, cached for the same
    * bounded time as credentials; changes made through this process clear the entry at once.
    */
-  private readonly profiles = new Map<string, { user: UserRow; until: number }>();
+  private readonly profiles = new Map<string, { view: UserView; until: number }>();
 
   constructor(
     private readonly store: IdentityStore,
@@ -176,17 +176,18 @@ export class UsersService {
   async whoami(caller: Caller) {
     const a = requireAuth(caller);
     const now = this.clock.now();
-    let user = this.profiles.get(a.userId);
-    if (!user || user.until <= now) {
+    let cached = this.profiles.get(a.userId);
+    if (!cached || cached.until <= now) {
       const row = await this.store.userById(a.userId);
       if (!row) throw new NotFoundError('user no longer exists');
-      user = { user: row, until: now + this.cacheTtlMs };
+      // The view of oneself does not depend on the credential, so it is built once per fetch.
+      cached = { view: userView(row, a), until: now + this.cacheTtlMs };
       if (this.cacheTtlMs > 0) {
         if (this.profiles.size >= 10_000) this.profiles.clear();
-        this.profiles.set(a.userId, user);
+        this.profiles.set(a.userId, cached);
       }
     }
-    return { ...userView(user.user, a), tokenId: a.tokenId, projectId: a.projectId };
+    return { ...cached.view, tokenId: a.tokenId, projectId: a.projectId };
   }
 
   private async byName(username: string): Promise<UserRow> {
