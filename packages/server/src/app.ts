@@ -159,6 +159,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     childLoggerFactory: (logger, bindings, opts) =>
       logsRequests(config.logLevel, options.logger) ? logger.child(bindings, opts) : logger,
     return503OnClosing: true,
+    trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -102,7 +102,7 @@ export async function verifyAudit(ctx: CliContext, flags: GlobalFlags): Promise<
   const pending = r.pending ? `; ${r.pending} newer event(s) not linked yet` : '';
   new Output(ctx, flags.json === true).result(r, () =>
     r.ok
-      ? `Audit chain OK: ${r.checked} event(s) verified, up to seq ${r.headSeq}${pending}.\n`
+      ? `Audit chain OK: ${r.checked} event(s) verified, up to seq ${r.headSeq} (head hash ${r.headHash})${pending}.\n`
       : `Audit chain BROKEN: checked ${r.checked} event(s) (head seq ${r.headSeq})${pending}.\n`,
   );
   if (!r.ok) {

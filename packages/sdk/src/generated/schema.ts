@@ -220,6 +220,8 @@ export type ExportAuditEventsResponse = Uint8Array;
 /** Successful response of `verifyAuditChain`. */
 export interface VerifyAuditChainResponse {
   checked: number;
+  /** Hash of the last linked event; keep a copy elsewhere */
+  headHash: string;
   headSeq: number;
   ok: boolean;
   pending: number;

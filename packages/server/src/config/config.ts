@@ -38,6 +38,11 @@ const ConfigSchema = Type.Object(
       }),
     ),
     pythonEnvsDir: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Behind a reverse proxy: take the client address (audit log, login throttling) from
+     * X-Forwarded-For. Only enable it when a proxy you run sets that header.
+     */
+    trustProxy: Type.Boolean(),
     /** Browser sessions end this long after login (and at logout). */
     sessionTtlMinutes: Type.Integer({ minimum: 5, maximum: 60 * 24 * 30 }),
     /** PEM files; with both set the server speaks HTTPS only and session cookies are Secure. */
@@ -88,6 +93,7 @@ export function defaultConfig(dataDir = '.hangar'): Config {
     jobLeaseMs: 30_000,
     jobMaxLogBytes: 1024 * 1024,
     sessionTtlMinutes: 12 * 60,
+    trustProxy: false,
   };
 }
 

@@ -32,7 +32,13 @@ async function verify(app: HangarApp): Promise<VerifyResult> {
 async function assertChainWhole(app: HangarApp): Promise<number> {
   const v = await verify(app);
   const total = await countRows(app, 'audit_events');
-  assert.deepEqual(v, { ok: true, checked: total, pending: 0, headSeq: total, problem: null });
+  const last = await app.database.db
+    .selectFrom('audit_events')
+    .select('hash')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  assert.deepEqual(v, { ok: true, checked: total, pending: 0, headSeq: total, headHash: last?.hash, problem: null });
   const seqs = (await app.database.db.selectFrom('audit_events').select('seq').orderBy('seq').execute()).map(
     (r) => r.seq,
   );

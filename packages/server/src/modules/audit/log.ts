@@ -59,6 +59,8 @@ export interface VerifyResult {
   /** Events recorded but not yet linked (they are linked moments after they are written). */
   pending: number;
   headSeq: number;
+  /** The hash of the last linked event: record it outside the store to detect a rewritten chain later. */
+  headHash: string;
   /** The first event that does not verify, and why. */
   problem: { seq: number; reason: string } | null;
 }
@@ -263,6 +265,7 @@ export class AuditLog {
       checked: seq,
       pending: await this.store.countUnlinked(),
       headSeq: head.seq,
+      headHash: head.hash,
       problem,
     };
   }

@@ -119,6 +119,7 @@ export function auditRoutes(service: AuditService): FastifyPluginAsyncTypebox {
                 checked: Type.Integer(),
                 pending: Type.Integer(),
                 headSeq: Type.Integer(),
+                headHash: Type.String({ description: 'Hash of the last linked event; keep a copy elsewhere' }),
                 problem: Type.Union([Type.Object({ seq: Type.Integer(), reason: Type.String() }), Type.Null()]),
               },
               { $id: 'AuditVerification' },
