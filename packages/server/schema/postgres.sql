@@ -30,6 +30,18 @@ table audit_events
   details text not null
   prev_hash text
   hash text
+table experiment_tags
+  experiment_id bigint not null
+  key text not null
+  value text not null
+table experiments
+  id bigint not null default nextval('experiments_id_seq'::regclass)
+  project_id text not null
+  name text not null
+  artifact_location text not null
+  lifecycle_stage text not null
+  created_at bigint not null
+  updated_at bigint not null
 table job_logs
   id bigint not null default nextval('job_logs_id_seq'::regclass)
   job_id text not null
@@ -68,6 +80,21 @@ table kysely_migration
 table kysely_migration_lock
   id character varying not null
   is_locked integer not null default 0
+table latest_metrics
+  run_id text not null
+  key text not null
+  value double precision not null
+  is_nan integer not null default 0
+  step bigint not null
+  timestamp bigint not null
+table metrics
+  id bigint not null default nextval('metrics_id_seq'::regclass)
+  run_id text not null
+  key text not null
+  value double precision not null
+  is_nan integer not null default 0
+  step bigint not null
+  timestamp bigint not null
 table project_members
   project_id text not null
   user_id text not null
@@ -81,6 +108,26 @@ table projects
   team_id text not null
   created_at bigint not null
   updated_at bigint not null
+table run_params
+  run_id text not null
+  key text not null
+  value text not null
+table run_tags
+  run_id text not null
+  key text not null
+  value text not null
+table runs
+  id text not null
+  experiment_id bigint not null
+  name text not null
+  user_id text
+  username text not null
+  status text not null
+  start_time bigint not null
+  end_time bigint
+  lifecycle_stage text not null
+  artifact_uri text not null
+  parent_run_id text
 table secrets
   id text not null
   project_id text not null
@@ -122,10 +169,17 @@ table users
   updated_at bigint not null
 constraint on api_tokens: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on api_tokens: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+constraint on experiment_tags: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
+constraint on experiments: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on job_logs: FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE
+constraint on latest_metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on projects: FOREIGN KEY (team_id) REFERENCES teams(id)
+constraint on run_params: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on run_tags: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on runs: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
 constraint on secrets: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on sessions: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on team_members: FOREIGN KEY (team_id) REFERENCES teams(id) ON DELETE CASCADE
@@ -140,6 +194,9 @@ CREATE INDEX audit_events_project_idx ON public.audit_events USING btree (projec
 CREATE UNIQUE INDEX audit_events_seq_key ON public.audit_events USING btree (seq);
 CREATE INDEX audit_events_target_idx ON public.audit_events USING btree (target, id);
 CREATE INDEX audit_events_unchained_idx ON public.audit_events USING btree (seq, id);
+CREATE UNIQUE INDEX experiment_tags_pk ON public.experiment_tags USING btree (experiment_id, key);
+CREATE UNIQUE INDEX experiments_pkey ON public.experiments USING btree (id);
+CREATE UNIQUE INDEX experiments_project_name_uq ON public.experiments USING btree (project_id, name);
 CREATE INDEX job_logs_job_idx ON public.job_logs USING btree (job_id, id);
 CREATE UNIQUE INDEX job_logs_pkey ON public.job_logs USING btree (id);
 CREATE INDEX jobs_claim_idx ON public.jobs USING btree (state, priority, run_at);
@@ -148,11 +205,22 @@ CREATE INDEX jobs_lease_idx ON public.jobs USING btree (state, lease_expires_at)
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
 CREATE UNIQUE INDEX kysely_migration_pkey ON public.kysely_migration USING btree (name);
 CREATE UNIQUE INDEX kysely_migration_lock_pkey ON public.kysely_migration_lock USING btree (id);
+CREATE INDEX latest_metrics_key_idx ON public.latest_metrics USING btree (key, value);
+CREATE UNIQUE INDEX latest_metrics_pk ON public.latest_metrics USING btree (run_id, key);
+CREATE INDEX metrics_history_idx ON public.metrics USING btree (run_id, key, step, "timestamp");
+CREATE UNIQUE INDEX metrics_pkey ON public.metrics USING btree (id);
 CREATE UNIQUE INDEX project_members_pk ON public.project_members USING btree (project_id, user_id);
 CREATE INDEX project_members_user_idx ON public.project_members USING btree (user_id);
 CREATE UNIQUE INDEX projects_name_key ON public.projects USING btree (name);
 CREATE UNIQUE INDEX projects_pkey ON public.projects USING btree (id);
 CREATE INDEX projects_team_idx ON public.projects USING btree (team_id);
+CREATE INDEX run_params_key_idx ON public.run_params USING btree (key, value);
+CREATE UNIQUE INDEX run_params_pk ON public.run_params USING btree (run_id, key);
+CREATE INDEX run_tags_key_idx ON public.run_tags USING btree (key, value);
+CREATE UNIQUE INDEX run_tags_pk ON public.run_tags USING btree (run_id, key);
+CREATE INDEX runs_experiment_idx ON public.runs USING btree (experiment_id, start_time);
+CREATE INDEX runs_parent_idx ON public.runs USING btree (parent_run_id);
+CREATE UNIQUE INDEX runs_pkey ON public.runs USING btree (id);
 CREATE UNIQUE INDEX secrets_pkey ON public.secrets USING btree (id);
 CREATE UNIQUE INDEX secrets_project_name_uq ON public.secrets USING btree (project_id, name);
 CREATE UNIQUE INDEX sessions_pkey ON public.sessions USING btree (id_hash);

@@ -115,6 +115,67 @@ export interface SecretsTable {
   updated_at: number;
 }
 
+export type LifecycleStage = 'active' | 'deleted';
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface ExperimentsTable {
+  id: Generated<number>;
+  project_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: LifecycleStage;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface KeyValueTable {
+  key: string;
+  value: string;
+}
+
+export interface ExperimentTagsTable extends KeyValueTable {
+  experiment_id: number;
+}
+
+export interface RunsTable {
+  /** 32 lower-case hex characters, like MLflow's run ids. */
+  id: string;
+  experiment_id: number;
+  name: string;
+  user_id: string | null;
+  username: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: LifecycleStage;
+  artifact_uri: string;
+  parent_run_id: string | null;
+}
+
+export interface RunParamsTable extends KeyValueTable {
+  run_id: string;
+}
+
+export interface RunTagsTable extends KeyValueTable {
+  run_id: string;
+}
+
+export interface MetricRowFields {
+  run_id: string;
+  key: string;
+  /** 0 when is_nan = 1. */
+  value: number;
+  is_nan: number;
+  step: number;
+  timestamp: number;
+}
+
+export interface MetricsTable extends MetricRowFields {
+  id: Generated<number>;
+}
+
+export type LatestMetricsTable = MetricRowFields;
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobsTable {
@@ -167,4 +228,11 @@ export interface DB {
   audit_events: AuditEventsTable;
   audit_chain: AuditChainTable;
   secrets: SecretsTable;
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  run_params: RunParamsTable;
+  run_tags: RunTagsTable;
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
 }

@@ -2,6 +2,7 @@ import type { Kysely, Migration } from 'kysely';
 import type { Engine } from '../dialect.js';
 import * as m0001 from './0001_core.js';
 import * as m0002 from './0002_identity.js';
+import * as m0003 from './0003_tracking.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -14,6 +15,7 @@ interface EngineMigration {
 const ALL: Record<string, EngineMigration> = {
   '0001_core': m0001,
   '0002_identity': m0002,
+  '0003_tracking': m0003,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {
