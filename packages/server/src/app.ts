@@ -34,6 +34,7 @@ import { IdentityStore } from './modules/identity/store.js';
 import { TokensService } from './modules/identity/tokens-service.js';
 import { UsersService } from './modules/identity/users-service.js';
 import { jobRoutes } from './modules/jobs/routes.js';
+import { mlflowRoutes } from './modules/mlflow/routes.js';
 import { AccessService } from './modules/projects/access.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { ProjectsService } from './modules/projects/service.js';
@@ -45,6 +46,8 @@ import { SecretStore } from './modules/secrets/store.js';
 import { teamRoutes } from './modules/teams/routes.js';
 import { TeamsService } from './modules/teams/service.js';
 import { TeamStore } from './modules/teams/store.js';
+import { TrackingService } from './modules/tracking/service.js';
+import { TrackingStore } from './modules/tracking/store.js';
 import { JobService } from './modules/jobs/service.js';
 import { systemRoutes } from './modules/system/routes.js';
 import { VERSION } from './version.js';
@@ -72,6 +75,7 @@ export interface Services {
   projects: ProjectsService;
   secrets: SecretsService;
   auditQueries: AuditService;
+  tracking: TrackingService;
   jobs: JobService;
 }
 
@@ -228,6 +232,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     projects: new ProjectsService(projectStore, teamStore, identityStore, access, audit, clock),
     secrets: new SecretsService(new SecretStore(database.db), secretBox, access, audit, clock),
     auditQueries: new AuditService(audit, access, projectStore),
+    tracking: new TrackingService(new TrackingStore(database.db), projectStore, access, audit, clock),
     jobs: new JobService(
       jobStore,
       handlers,
@@ -236,6 +241,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       audit,
     ),
   };
+  await services.tracking.ensureDefaultExperiment();
 
   /**
    * A browser session may act when the request cannot have been forged by another site: safe
@@ -394,6 +400,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(secretRoutes(services.secrets));
     await http.register(auditRoutes(services.auditQueries));
     await http.register(jobRoutes(services.jobs));
+    await http.register(mlflowRoutes(services.tracking));
     if (portalIndex) await registerPortal(http, portalDir);
   }
 

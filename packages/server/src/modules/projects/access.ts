@@ -31,6 +31,7 @@ interface Cached<T> {
  */
 export class AccessService {
   private readonly projects = new Map<string, Cached<ProjectRow>>();
+  private readonly projectsById = new Map<string, Cached<ProjectRow>>();
   private readonly roles = new Map<string, Cached<ProjectRole | null>>();
 
   constructor(
@@ -43,6 +44,7 @@ export class AccessService {
   /** Drops cached projects and roles; call after any change to projects, teams or memberships. */
   invalidate(): void {
     this.projects.clear();
+    this.projectsById.clear();
     this.roles.clear();
   }
 
@@ -88,6 +90,29 @@ export class AccessService {
     return { auth, project, role };
   }
 
+  /**
+   * {@link requireProject} for a project known by id (resources such as experiments point at their
+   * project by id). Refusals name the project; unknown ids and outsiders get `notFound`.
+   */
+  async requireProjectId(
+    caller: Caller,
+    projectId: string,
+    min: ProjectRole,
+    action: string | null,
+    notFound: () => Error,
+  ): Promise<ProjectAccess> {
+    requireAuth(caller);
+    const project = await this.projectById(projectId);
+    if (!project) throw notFound();
+    try {
+      return await this.requireProject(caller, project.name, min, action);
+    } catch (err) {
+      // Outsiders learn nothing about the resource, not even which project holds it.
+      if (err instanceof NotFoundError) throw notFound();
+      throw err;
+    }
+  }
+
   /** The caller's effective role in a project, or null for none. */
   async roleIn(auth: AuthContext, project: ProjectRow): Promise<ProjectRole | null> {
     if (auth.projectId !== null && auth.projectId !== project.id) return null;
@@ -100,6 +125,16 @@ export class AccessService {
     const role = strongest(sources.direct, roleFromTeam(sources.team));
     this.remember(this.roles, key, role, now);
     return role;
+  }
+
+  private async projectById(id: string): Promise<ProjectRow | null> {
+    const now = this.clock.now();
+    const hit = this.projectsById.get(id);
+    if (hit && hit.until > now) return hit.value;
+    const row = await this.store.byId(id);
+    if (!row) return null;
+    this.remember(this.projectsById, id, row, now);
+    return row;
   }
 
   private async project(name: string): Promise<ProjectRow | null> {

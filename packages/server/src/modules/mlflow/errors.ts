@@ -1,0 +1,47 @@
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InputError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnauthenticatedError,
+} from '../../core/errors.js';
+
+export interface MlflowErrorBody {
+  error_code: string;
+  message: string;
+}
+
+/** MLflow's error codes and the statuses its server gives them (mlflow/protos/databricks.proto). */
+const CODES: [new (...args: never[]) => DomainError, string, number][] = [
+  [InputError, 'INVALID_PARAMETER_VALUE', 400],
+  [NotFoundError, 'RESOURCE_DOES_NOT_EXIST', 404],
+  [ConflictError, 'RESOURCE_ALREADY_EXISTS', 400],
+  [ForbiddenError, 'PERMISSION_DENIED', 403],
+  [UnauthenticatedError, 'UNAUTHENTICATED', 401],
+  [TooManyRequestsError, 'REQUEST_LIMIT_EXCEEDED', 429],
+];
+
+/**
+ * Maps any error to MLflow's `{error_code, message}`. Deterministic failures are always 4xx: the
+ * MLflow client retries 5xx answers for minutes, so a 5xx must mean "try again" and nothing else.
+ */
+export function toMlflowError(err: unknown, requestId: string): { status: number; body: MlflowErrorBody } {
+  if (err instanceof DomainError) {
+    const [, code, status] = CODES.find(([cls]) => err instanceof cls) ?? [DomainError, 'INVALID_PARAMETER_VALUE', 400];
+    return { status, body: { error_code: code, message: err.message } };
+  }
+  const e = err as { statusCode?: number; message?: string; code?: string };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const message =
+      e.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+        ? `Malformed JSON in request body: ${e.message}`
+        : (e.message ?? 'bad request');
+    return { status: e.statusCode === 413 ? 413 : 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message } };
+  }
+  return {
+    status: 500,
+    body: { error_code: 'INTERNAL_ERROR', message: `internal error; quote request id ${requestId}` },
+  };
+}

@@ -1,0 +1,181 @@
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { DB, ExperimentsTable, MetricRowFields, RunsTable } from '../../db/schema.js';
+
+export type ExperimentRow = Selectable<ExperimentsTable>;
+export type RunRow = Selectable<RunsTable>;
+export type MetricRow = MetricRowFields;
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** SQL of experiments, runs and what is logged to them. `with(tx)` binds it to a transaction. */
+export class TrackingStore {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  with(tx: Kysely<DB>): TrackingStore {
+    return new TrackingStore(tx);
+  }
+
+  experimentById(id: number) {
+    return this.db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  experimentByName(projectId: string, name: string) {
+    return this.db
+      .selectFrom('experiments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  /** Inserts an experiment (with an explicit id for the Default experiment "0"); returns its id. */
+  async insertExperiment(e: Insertable<ExperimentsTable>): Promise<number> {
+    const r = await this.db.insertInto('experiments').values(e).returning('id').executeTakeFirstOrThrow();
+    return Number(r.id);
+  }
+
+  async updateExperiment(id: number, patch: Updateable<ExperimentsTable>) {
+    await this.db.updateTable('experiments').set(patch).where('id', '=', id).execute();
+  }
+
+  experimentTags(ids: number[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).execute();
+  }
+
+  async setExperimentTag(id: number, key: string, value: string) {
+    await this.db
+      .insertInto('experiment_tags')
+      .values({ experiment_id: id, key, value })
+      .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value }))
+      .execute();
+  }
+
+  runById(id: string) {
+    return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async insertRun(run: RunRow) {
+    await this.db.insertInto('runs').values(run).execute();
+  }
+
+  async updateRun(id: string, patch: Updateable<RunsTable>) {
+    await this.db.updateTable('runs').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Params, tags and latest metrics of many runs at once (search results, run pages). */
+  async runData(ids: string[]) {
+    if (ids.length === 0) return { params: [], tags: [], metrics: [] };
+    const [params, tags, metrics] = await Promise.all([
+      this.db.selectFrom('run_params').selectAll().where('run_id', 'in', ids).execute(),
+      this.db.selectFrom('run_tags').selectAll().where('run_id', 'in', ids).execute(),
+      this.db.selectFrom('latest_metrics').selectAll().where('run_id', 'in', ids).execute(),
+    ]);
+    return { params, tags, metrics };
+  }
+
+  paramsOf(runId: string, keys: string[]) {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('run_params')
+      .select(['key', 'value'])
+      .where('run_id', '=', runId)
+      .where('key', 'in', keys)
+      .execute();
+  }
+
+  /** Inserts params that are new; callers have checked that existing ones keep their value. */
+  async insertParams(runId: string, params: KeyValue[]) {
+    if (params.length === 0) return;
+    await this.db
+      .insertInto('run_params')
+      .values(params.map((p) => ({ run_id: runId, ...p })))
+      .onConflict((oc) => oc.columns(['run_id', 'key']).doNothing())
+      .execute();
+  }
+
+  async setTags(runId: string, tags: KeyValue[]) {
+    for (const t of tags) {
+      await this.db
+        .insertInto('run_tags')
+        .values({ run_id: runId, ...t })
+        .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({ value: t.value }))
+        .execute();
+    }
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('run_tags')
+      .where('run_id', '=', runId)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /**
+   * Appends metric points and moves each key's latest value forward (MLflow's rule: the point with
+   * the highest step, then the highest timestamp, then the highest value wins).
+   */
+  async insertMetrics(metrics: MetricRow[]) {
+    if (metrics.length === 0) return;
+    // Chunked: SQLite allows at most 32766 bound parameters per statement.
+    for (let i = 0; i < metrics.length; i += 2000) {
+      await this.db
+        .insertInto('metrics')
+        .values(metrics.slice(i, i + 2000))
+        .execute();
+    }
+    const latest = new Map<string, MetricRow>();
+    for (const m of metrics) {
+      const k = `${m.run_id}\n${m.key}`;
+      const cur = latest.get(k);
+      if (!cur || newer(m, cur)) latest.set(k, m);
+    }
+    for (const m of latest.values()) {
+      await this.db
+        .insertInto('latest_metrics')
+        .values(m)
+        .onConflict((oc) =>
+          oc
+            .columns(['run_id', 'key'])
+            .doUpdateSet(m)
+            .where((eb) =>
+              eb.or([
+                eb('latest_metrics.step', '<', m.step),
+                eb.and([eb('latest_metrics.step', '=', m.step), eb('latest_metrics.timestamp', '<', m.timestamp)]),
+                eb.and([
+                  eb('latest_metrics.step', '=', m.step),
+                  eb('latest_metrics.timestamp', '=', m.timestamp),
+                  eb('latest_metrics.value', '<=', m.value),
+                ]),
+              ]),
+            ),
+        )
+        .execute();
+    }
+  }
+
+  /** One metric's history in (step, timestamp) order, `limit` points after the `afterId`-th. */
+  metricHistory(runId: string, key: string, offset: number, limit: number) {
+    return this.db
+      .selectFrom('metrics')
+      .select(['key', 'value', 'is_nan', 'step', 'timestamp'])
+      .where('run_id', '=', runId)
+      .where('key', '=', key)
+      .orderBy('step')
+      .orderBy('timestamp')
+      .orderBy('id')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+  }
+}
+
+function newer(a: MetricRow, b: MetricRow): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value >= b.value;
+}
