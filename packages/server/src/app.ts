@@ -46,6 +46,7 @@ import { SecretStore } from './modules/secrets/store.js';
 import { teamRoutes } from './modules/teams/routes.js';
 import { TeamsService } from './modules/teams/service.js';
 import { TeamStore } from './modules/teams/store.js';
+import { trackingRoutes } from './modules/tracking/routes.js';
 import { TrackingService } from './modules/tracking/service.js';
 import { TrackingStore } from './modules/tracking/store.js';
 import { JobService } from './modules/jobs/service.js';
@@ -400,6 +401,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(secretRoutes(services.secrets));
     await http.register(auditRoutes(services.auditQueries));
     await http.register(jobRoutes(services.jobs));
+    await http.register(trackingRoutes(services.tracking));
     await http.register(mlflowRoutes(services.tracking));
     if (portalIndex) await registerPortal(http, portalDir);
   }

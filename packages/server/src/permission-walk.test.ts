@@ -40,6 +40,8 @@ const JOB_OWNER: Principal[] = ['admin', 'scoped'];
 interface Fixture {
   jobId: string;
   targetTokenId: string;
+  experimentId: string;
+  runId: string;
 }
 
 interface Rule {
@@ -102,6 +104,12 @@ const PERMISSIONS: Record<string, Rule> = {
   listAuditEvents: { allow: [...PROJECT_MAINTAINERS, 'scoped'] },
   exportAuditEvents: { allow: [...PROJECT_MAINTAINERS, 'scoped'] },
   verifyAuditChain: { allow: ADMIN_ONLY },
+
+  listExperiments: { allow: PROJECT_VIEWERS },
+  createExperiment: { allow: PROJECT_DEVELOPERS, body: (n) => ({ name: `walk-exp-${n}` }) },
+  getExperiment: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.experimentId }) },
+  getRun: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId }) },
+  getMetricHistory: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId, key: 'loss' }) },
 
   enqueueJob: { allow: SIGNED_IN, body: () => ({ kind: 'system.noop' }) },
   listJobs: { allow: SIGNED_IN },
@@ -192,7 +200,17 @@ for (const engine of ENGINES) {
       headers.set('scoped', { authorization: `Bearer ${scoped.json<{ token: string }>().token}` });
       const target = await call('POST', '/api/v1/tokens', basic('target', PASSWORD), { name: 'target' });
       const job = await asAdmin('POST', '/api/v1/jobs', { kind: 'system.noop', runAt: '2999-01-01T00:00:00Z' });
-      fixture = { jobId: job.json<{ id: string }>().id, targetTokenId: target.json<{ id: string }>().id };
+      const experiment = await asAdmin('POST', '/api/v1/projects/proj/experiments', { name: 'walk' });
+      const experimentId = experiment.json<{ experimentId: string }>().experimentId;
+      const run = await asAdmin('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId });
+      const runId = run.json<{ run: { info: { run_id: string } } }>().run.info.run_id;
+      await asAdmin('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'loss', value: 1, step: 0 });
+      fixture = {
+        jobId: job.json<{ id: string }>().id,
+        targetTokenId: target.json<{ id: string }>().id,
+        experimentId,
+        runId,
+      };
       await reset();
     });
 

@@ -3,6 +3,8 @@ import { HttpClient, type RequestOptions } from '../http.js';
 import type {
   CancelJobParams,
   CancelJobResponse,
+  CreateExperimentParams,
+  CreateExperimentResponse,
   CreateProjectParams,
   CreateProjectResponse,
   CreateTeamParams,
@@ -21,12 +23,18 @@ import type {
   EnqueueJobResponse,
   ExportAuditEventsParams,
   ExportAuditEventsResponse,
+  GetExperimentParams,
+  GetExperimentResponse,
   GetJobLogsParams,
   GetJobLogsResponse,
   GetJobParams,
   GetJobResponse,
+  GetMetricHistoryParams,
+  GetMetricHistoryResponse,
   GetProjectParams,
   GetProjectResponse,
+  GetRunParams,
+  GetRunResponse,
   GetSessionResponse,
   GetTeamParams,
   GetTeamResponse,
@@ -35,6 +43,8 @@ import type {
   HealthResponse,
   ListAuditEventsParams,
   ListAuditEventsResponse,
+  ListExperimentsParams,
+  ListExperimentsResponse,
   ListJobsParams,
   ListJobsResponse,
   ListProjectMembersParams,
@@ -134,6 +144,24 @@ export class HangarClient extends HttpClient {
       {
         method: 'GET',
         path: '/api/v1/audit/verify',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * One experiment.
+   *
+   * `GET /api/v1/experiments/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getExperiment(args: GetExperimentParams, options?: RequestOptions): Promise<GetExperimentResponse> {
+    return this.request<GetExperimentResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/experiments/{id}',
+        pathParams: { id: args.id },
         response: 'json',
       },
       options,
@@ -328,6 +356,45 @@ export class HangarClient extends HttpClient {
   }
 
   /**
+   * A project's experiments (viewers).
+   *
+   * `GET /api/v1/projects/{project}/experiments`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listExperiments(args: ListExperimentsParams, options?: RequestOptions): Promise<ListExperimentsResponse> {
+    return this.request<ListExperimentsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/experiments',
+        pathParams: { project: args.project },
+        query: { view: args.view },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Create an experiment (developers).
+   *
+   * `POST /api/v1/projects/{project}/experiments`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createExperiment(args: CreateExperimentParams, options?: RequestOptions): Promise<CreateExperimentResponse> {
+    return this.request<CreateExperimentResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/experiments',
+        pathParams: { project: args.project },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
    * Everyone with a role in the project, direct or through the owning team.
    *
    * `GET /api/v1/projects/{project}/members`
@@ -434,6 +501,43 @@ export class HangarClient extends HttpClient {
         path: '/api/v1/projects/{project}/secrets/{name}',
         pathParams: { project: args.project, name: args.name },
         response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * One run with its params, tags and latest metrics.
+   *
+   * `GET /api/v1/runs/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getRun(args: GetRunParams, options?: RequestOptions): Promise<GetRunResponse> {
+    return this.request<GetRunResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/runs/{id}',
+        pathParams: { id: args.id },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A metric's full history in step order, paged.
+   *
+   * `GET /api/v1/runs/{id}/metrics/{key}/history`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getMetricHistory(args: GetMetricHistoryParams, options?: RequestOptions): Promise<GetMetricHistoryResponse> {
+    return this.request<GetMetricHistoryResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/runs/{id}/metrics/{key}/history',
+        pathParams: { id: args.id, key: args.key },
+        query: { maxResults: args.maxResults, pageToken: args.pageToken },
+        response: 'json',
       },
       options,
     );

@@ -23,6 +23,21 @@ export interface AuditEvent {
   targetType: string;
 }
 
+export interface Experiment {
+  artifactLocation: string;
+  /** epoch milliseconds */
+  creationTime: number;
+  experimentId: string;
+  lastUpdateTime: number;
+  lifecycleStage: 'active' | 'deleted';
+  name: string;
+  projectId: string;
+  tags: {
+    key: string;
+    value: string;
+  }[];
+}
+
 export interface Job {
   attempt: number;
   cancelRequested: boolean;
@@ -52,6 +67,13 @@ export interface Job {
   };
   /** the worker that ran the latest attempt */
   worker: string | null;
+}
+
+export interface Metric {
+  key: string;
+  step: number;
+  timestamp: number;
+  value: number | 'NaN' | 'Infinity' | '-Infinity';
 }
 
 export interface Project {
@@ -230,6 +252,20 @@ export interface VerifyAuditChainResponse {
     seq: number;
   } | null;
 }
+
+// getExperiment: GET /api/v1/experiments/{id}
+
+/** Arguments of `getExperiment`. */
+export interface GetExperimentParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+}
+
+/** Successful response of `getExperiment`. */
+export type GetExperimentResponse = Experiment;
 
 // listJobs: GET /api/v1/jobs
 
@@ -480,6 +516,55 @@ export interface DeleteProjectParams {
 /** Successful response of `deleteProject`. */
 export type DeleteProjectResponse = void;
 
+// listExperiments: GET /api/v1/projects/{project}/experiments
+
+/** Arguments of `listExperiments`. */
+export interface ListExperimentsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  view?: 'active' | 'deleted' | 'all';
+}
+
+/** Successful response of `listExperiments`. */
+export interface ListExperimentsResponse {
+  items: Experiment[];
+}
+
+// createExperiment: POST /api/v1/projects/{project}/experiments
+
+/** Request body of `createExperiment`. */
+export interface CreateExperimentBody {
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  name: string;
+  /** @maxItems 100 */
+  tags?: {
+    key: string;
+    value: string;
+  }[];
+}
+
+/** Arguments of `createExperiment`. */
+export interface CreateExperimentParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** The request body. */
+  body: CreateExperimentBody;
+}
+
+/** Successful response of `createExperiment`. */
+export type CreateExperimentResponse = Experiment;
+
 // listProjectMembers: GET /api/v1/projects/{project}/members
 
 /** Arguments of `listProjectMembers`. */
@@ -615,6 +700,73 @@ export interface DeleteSecretParams {
 
 /** Successful response of `deleteSecret`. */
 export type DeleteSecretResponse = void;
+
+// getRun: GET /api/v1/runs/{id}
+
+/** Arguments of `getRun`. */
+export interface GetRunParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+}
+
+/** Successful response of `getRun`. */
+export interface GetRunResponse {
+  data: {
+    metrics: Metric[];
+    params: {
+      key: string;
+      value: string;
+    }[];
+    tags: {
+      key: string;
+      value: string;
+    }[];
+  };
+  info: {
+    artifactUri: string;
+    endTime: number | null;
+    experimentId: string;
+    lifecycleStage: 'active' | 'deleted';
+    runId: string;
+    runName: string;
+    startTime: number;
+    status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+    userId: string;
+  };
+}
+
+// getMetricHistory: GET /api/v1/runs/{id}/metrics/{key}/history
+
+/** Arguments of `getMetricHistory`. */
+export interface GetMetricHistoryParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 250
+   */
+  key: string;
+  /**
+   * @minimum 1
+   * @maximum 25000
+   */
+  maxResults?: number;
+  /** @maxLength 200 */
+  pageToken?: string;
+}
+
+/** Successful response of `getMetricHistory`. */
+export interface GetMetricHistoryResponse {
+  items: Metric[];
+  nextPageToken: string | null;
+}
 
 // getSession: GET /api/v1/session
 

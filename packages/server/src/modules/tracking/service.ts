@@ -157,6 +157,11 @@ export class TrackingService {
     return p.id;
   }
 
+  /** The id of a project the caller can see, by name (the native API addresses projects by name). */
+  async projectIdOf(caller: Caller, project: string): Promise<string> {
+    return (await this.access.requireProject(caller, project, 'viewer', null)).project.id;
+  }
+
   async createExperiment(
     caller: Caller,
     input: { projectId: string; name: unknown; tags?: { key: unknown; value: unknown }[] },
@@ -199,6 +204,24 @@ export class TrackingService {
       })
       .catch(rethrowUnique(`Experiment '${name}' already exists.`));
     return String(id);
+  }
+
+  /** A project's experiments, oldest first; `view` picks active, deleted or all. */
+  async listExperiments(
+    caller: Caller,
+    project: string,
+    view: 'active' | 'deleted' | 'all' = 'active',
+  ): Promise<Experiment[]> {
+    const { project: p } = await this.access.requireProject(caller, project, 'viewer', null);
+    const stages: LifecycleStage[] = view === 'all' ? ['active', 'deleted'] : [view];
+    const rows = await this.store.listExperiments(p.id, stages);
+    const tags = await this.store.experimentTags(rows.map((e) => e.id));
+    return rows.map((e) =>
+      experimentView(
+        e,
+        tags.filter((t) => t.experiment_id === e.id).map(({ key, value }) => ({ key, value })),
+      ),
+    );
   }
 
   async getExperiment(caller: Caller, id: string): Promise<Experiment> {

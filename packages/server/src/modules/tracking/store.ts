@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
-import type { DB, ExperimentsTable, MetricRowFields, RunsTable } from '../../db/schema.js';
+import type { DB, ExperimentsTable, LifecycleStage, MetricRowFields, RunsTable } from '../../db/schema.js';
 
 export type ExperimentRow = Selectable<ExperimentsTable>;
 export type RunRow = Selectable<RunsTable>;
@@ -34,6 +34,16 @@ export class TrackingStore {
   async insertExperiment(e: Insertable<ExperimentsTable>): Promise<number> {
     const r = await this.db.insertInto('experiments').values(e).returning('id').executeTakeFirstOrThrow();
     return Number(r.id);
+  }
+
+  listExperiments(projectId: string, stages: LifecycleStage[]) {
+    return this.db
+      .selectFrom('experiments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('lifecycle_stage', 'in', stages)
+      .orderBy('id')
+      .execute();
   }
 
   async updateExperiment(id: number, patch: Updateable<ExperimentsTable>) {
