@@ -389,6 +389,42 @@ describe('hangar CLI against a real server', () => {
     assert.deepEqual(failed.items, []);
   });
 
+  test('experiments list/get and runs get show what an MLflow client logged', async () => {
+    const exp = await admin.createExperiment({ project: 'default', body: { name: 'cli-exp' } });
+    const mlflow = (path: string, body: unknown) =>
+      fetch(`${server.url}/api/2.0/mlflow/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (res) => {
+        assert.equal(res.status, 200, await res.clone().text());
+        return res.json() as Promise<{ run: { info: { run_id: string } } }>;
+      });
+    const created = await mlflow('runs/create', { experiment_id: exp.experimentId, run_name: 'cli-run' });
+    const runId = created.run.info.run_id;
+    await mlflow('runs/log-batch', {
+      run_id: runId,
+      params: [{ key: 'lr', value: '0.01' }],
+      metrics: [{ key: 'acc', value: 0.93, step: 3, timestamp: 1 }],
+    });
+
+    const list = await hangar(['experiments', 'list', '--project', 'default'], { configDir: loggedIn });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${exp.experimentId}\\s+cli-exp\\s+active`, 'm'));
+    assert.match(list.stdout, /^0\s+Default\s+active/m);
+    const get = await hangar(['experiments', 'get', exp.experimentId, '--json'], { configDir: loggedIn });
+    assert.equal((JSON.parse(get.stdout) as { name: string }).name, 'cli-exp');
+    const run = await hangar(['runs', 'get', runId], { configDir: loggedIn });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^name:\s+cli-run$/m);
+    assert.match(run.stdout, /^lr\s+0\.01$/m);
+    assert.match(run.stdout, /^acc\s+0\.93\s+3$/m);
+    const missing = await hangar(['runs', 'get', '0'.repeat(32)], { configDir: loggedIn });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /not found/);
+    assertNoStack(missing);
+  });
+
   describe('errors', () => {
     test('not logged in exits 3 and says how to log in', async () => {
       const r = await hangar(['jobs', 'list'], { configDir: tempDir('hangar-cli-cfg-') });

@@ -19,6 +19,7 @@ import { login, type LoginFlags } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerTeamCommands } from './commands/teams.js';
+import { registerTrackingCommands } from './commands/tracking.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUserCommands } from './commands/users.js';
 import { whoami } from './commands/whoami.js';
@@ -160,6 +161,7 @@ Exit codes: 0 ok, 1 API or runtime error (or a failed job), 2 usage error, 3 not
   registerUserCommands(program, ctx);
   registerTeamCommands(program, ctx);
   registerProjectCommands(program, ctx);
+  registerTrackingCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
 
