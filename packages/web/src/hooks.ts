@@ -73,3 +73,34 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
   }, [...deps, attempt]);
   return { data, error, reload };
 }
+
+export interface Action {
+  /** True from the start of `run` until its action settles. */
+  busy: boolean;
+  /** The last failure of the action, cleared when it runs again; the form shows it. */
+  error: unknown;
+  /** Runs `action` once, catching its failure into `error` (dialogs stay open to show it). */
+  run: (action: () => Promise<void>) => Promise<void>;
+}
+
+/**
+ * The state of a user's action that calls the server (a dialog's submit or confirm): progress for
+ * the button, which also keeps the dialog from being dismissed meanwhile, and the failure to show
+ * while the dialog stays open for another try.
+ */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}

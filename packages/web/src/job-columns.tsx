@@ -1,15 +1,9 @@
 // The columns of a job list, shared by the Jobs page and the Overview's recent jobs.
 import type { Job } from '@hangar/sdk';
 import { JobStateBadge } from './components/Badge.js';
+import { timeColumn } from './components/DateTime.js';
 import type { Column } from './components/Table.js';
-import {
-  formatBytes,
-  formatCpuSeconds,
-  formatDateTime,
-  formatDuration,
-  formatShortDateTime,
-  jobDurationSeconds,
-} from './format.js';
+import { formatBytes, formatCpuSeconds, formatDuration, jobDurationSeconds } from './format.js';
 import { Link } from './router.js';
 
 export type JobColumnKey = 'id' | 'kind' | 'state' | 'attempt' | 'created' | 'duration' | 'cpu' | 'memory';
@@ -50,16 +44,7 @@ export function jobColumns(now: number, keys?: readonly JobColumnKey[]): Column<
       align: 'right',
       render: (j) => `${j.attempt} / ${j.maxAttempts}`,
     },
-    created: {
-      key: 'created',
-      header: 'Created',
-      width: '10.5rem',
-      render: (j) => (
-        <time dateTime={j.createdAt} title={formatDateTime(j.createdAt)}>
-          {formatShortDateTime(j.createdAt)}
-        </time>
-      ),
-    },
+    created: timeColumn('created', 'Created', (j) => j.createdAt, '10.5rem'),
     duration: {
       key: 'duration',
       header: 'Duration',

@@ -1,7 +1,14 @@
 // A tiny client-side router on the History API: the portal has a handful of routes, which does not
 // justify a dependency. The server answers every unknown non-API GET with index.html, so deep links
 // and reloads land here and are resolved by `matchRoute`.
-import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useState,
+  useSyncExternalStore,
+  type AnchorHTMLAttributes,
+  type MouseEvent,
+  type ReactNode,
+} from 'react';
 
 const NAVIGATE_EVENT = 'hangar:navigate';
 
@@ -31,6 +38,21 @@ export function useLocation(): Location {
   const href = useSyncExternalStore(subscribe, snapshot);
   const url = new URL(href, window.location.origin);
   return { pathname: url.pathname, search: url.searchParams, href };
+}
+
+/**
+ * Whether the page was opened with `?<flag>` set (e.g. `created=1` from the page that created what
+ * this one shows, to announce it once). The flag only carries that announcement: it is dropped from
+ * the URL at once, so a reload or a shared link does not repeat it.
+ */
+export function useOneTimeFlag(flag: string): boolean {
+  const { pathname, search } = useLocation();
+  const [wasSet] = useState(() => Boolean(search.get(flag)));
+  const present = search.get(flag) !== null;
+  useEffect(() => {
+    if (present) navigate(pathname, { replace: true });
+  }, [present, pathname]);
+  return wasSet;
 }
 
 /** Goes to a path of this app (same origin); `replace` does not add a history entry (redirects). */

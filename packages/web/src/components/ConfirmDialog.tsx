@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { useAction } from '../hooks.js';
 import { Button } from './Button.js';
 import { Dialog } from './Dialog.js';
 import { ErrorBanner } from './ErrorBanner.js';
@@ -27,18 +28,7 @@ export function ConfirmDialog({
   onConfirm,
   onClose,
 }: ConfirmDialogProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
   return (
     <Dialog
       title={title}
@@ -50,7 +40,7 @@ export function ConfirmDialog({
           <Button onClick={onClose} disabled={busy} data-autofocus>
             Cancel
           </Button>
-          <Button variant={danger ? 'danger' : 'primary'} loading={busy} onClick={() => void confirm()}>
+          <Button variant={danger ? 'danger' : 'primary'} loading={busy} onClick={() => void run(onConfirm)}>
             {confirmLabel}
           </Button>
         </>

@@ -8,8 +8,7 @@ import { Card } from '../components/Card.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Field } from '../components/Field.js';
 import { Input, Select } from '../components/Input.js';
-import { LoadingBlock } from '../components/Spinner.js';
-import { Table } from '../components/Table.js';
+import { LoadedTable, LoadMore } from '../components/LoadedTable.js';
 import { isActive } from '../format.js';
 import { sleep, useDocumentTitle, useNow } from '../hooks.js';
 import { jobColumns } from '../job-columns.js';
@@ -238,41 +237,25 @@ export function JobsPage() {
             )}
           </div>
         </form>
-        {error !== null && (
-          <div className="card-pad">
-            <ErrorBanner
-              error={error}
-              title={page ? 'Could not refresh jobs' : 'Could not load jobs'}
-              onRetry={retry}
-            />
-          </div>
-        )}
-        {page ? (
-          <>
-            <Table
-              caption="Jobs"
-              columns={jobColumns(now)}
-              rows={page.items}
-              rowKey={(j) => j.id}
-              rowAttributes={(j) => ({ 'data-job-id': j.id })}
-              empty={state || kind ? 'No jobs match these filters.' : 'No jobs yet. Run a no-op job to try it out.'}
-            />
-            {moreError !== null && (
-              <div className="card-pad">
-                <ErrorBanner error={moreError} title="Could not load more jobs" onRetry={() => void loadMore()} />
-              </div>
-            )}
-            {page.nextCursor && (
-              <div className="table-footer">
-                <Button onClick={() => void loadMore()} loading={loadingMore}>
-                  Load more
-                </Button>
-              </div>
-            )}
-          </>
-        ) : (
-          error === null && <LoadingBlock label="Loading jobs…" />
-        )}
+        <LoadedTable
+          rows={page?.items ?? null}
+          error={error}
+          errorTitle={page ? 'Could not refresh jobs' : 'Could not load jobs'}
+          onRetry={retry}
+          loadingLabel="Loading jobs…"
+          caption="Jobs"
+          columns={jobColumns(now)}
+          rowKey={(j) => j.id}
+          rowAttributes={(j) => ({ 'data-job-id': j.id })}
+          empty={state || kind ? 'No jobs match these filters.' : 'No jobs yet. Run a no-op job to try it out.'}
+        >
+          {moreError !== null && (
+            <div className="card-pad">
+              <ErrorBanner error={moreError} title="Could not load more jobs" onRetry={() => void loadMore()} />
+            </div>
+          )}
+          {page?.nextCursor && <LoadMore loading={loadingMore} onLoadMore={() => void loadMore()} />}
+        </LoadedTable>
       </Card>
     </>
   );

@@ -1,13 +1,11 @@
 // The "add a member / change a role" dialog, shared by project and team membership.
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { api } from '../api.js';
-import { Button } from '../components/Button.js';
-import { Dialog } from '../components/Dialog.js';
-import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Field } from '../components/Field.js';
+import { FormDialog } from '../components/FormDialog.js';
 import { Input, Select } from '../components/Input.js';
-import { isFieldError, USERNAME, USERNAME_RULE } from '../forms.js';
-import { useResource } from '../hooks.js';
+import { USERNAME, USERNAME_RULE } from '../forms.js';
+import { useAction, useResource } from '../hooks.js';
 
 export interface MemberDialogProps<R extends string> {
   title: string;
@@ -38,8 +36,7 @@ export function MemberDialog<R extends string>({
 }: MemberDialogProps<R>) {
   const [username, setUsername] = useState(fixedUsername ?? '');
   const [role, setRole] = useState<R>(initialRole);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [usernameError, setUsernameError] = useState<string | undefined>();
   const listId = useId();
   // Suggestions only; a failure here just means no suggestions.
@@ -48,42 +45,26 @@ export function MemberDialog<R extends string>({
     [],
   );
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     const name = username.trim();
     const problem = !name ? 'Enter a username.' : USERNAME.test(name) ? undefined : `Usernames use ${USERNAME_RULE}.`;
     setUsernameError(problem);
     if (problem) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit(name, role);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    void action.run(() => onSubmit(name, role));
   };
 
   return (
-    <Dialog
+    <FormDialog
       title={title}
+      submitLabel={submitLabel}
+      onSubmit={submit}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
-      dismissable={!busy}
+      action={action}
+      fields={['username']}
+      errorTitle="Not saved"
       size="sm"
       data-testid="member-dialog"
-      footer={
-        <>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" loading={busy}>
-            {submitLabel}
-          </Button>
-        </>
-      }
     >
-      {error !== null && !isFieldError(error, ['username']) && <ErrorBanner error={error} title="Not saved" />}
       {fixedUsername ? (
         <p>
           User <strong className="mono">{fixedUsername}</strong>
@@ -125,6 +106,6 @@ export function MemberDialog<R extends string>({
           </Select>
         )}
       </Field>
-    </Dialog>
+    </FormDialog>
   );
 }

@@ -4,10 +4,9 @@ import type { AuditEvent } from '@hangar/sdk';
 import { api } from '../api.js';
 import { Badge, type BadgeTone } from '../components/Badge.js';
 import { Card } from '../components/Card.js';
-import { ErrorBanner } from '../components/ErrorBanner.js';
-import { LoadingBlock } from '../components/Spinner.js';
-import { Table, type Column } from '../components/Table.js';
-import { formatDateTime, formatShortDateTime } from '../format.js';
+import { timeColumn } from '../components/DateTime.js';
+import { LoadedTable } from '../components/LoadedTable.js';
+import type { Column } from '../components/Table.js';
 import { useResource } from '../hooks.js';
 
 const LIMIT = 20;
@@ -27,16 +26,7 @@ export function ProjectActivityCard({ project, version }: { project: string; ver
     [project, version],
   );
   const columns: Column<AuditEvent>[] = [
-    {
-      key: 'at',
-      header: 'Time',
-      width: '11.5rem',
-      render: (e) => (
-        <time dateTime={e.at} title={formatDateTime(e.at)}>
-          {formatShortDateTime(e.at)}
-        </time>
-      ),
-    },
+    timeColumn('at', 'Time', (e) => e.at),
     { key: 'actor', header: 'Actor', width: '10rem', mono: true, render: (e) => e.actor },
     { key: 'action', header: 'Action', width: '13rem', mono: true, render: (e) => e.action },
     { key: 'what', header: 'What', render: summary },
@@ -49,23 +39,18 @@ export function ProjectActivityCard({ project, version }: { project: string; ver
   ];
   return (
     <Card title="Recent activity" flush>
-      {events.error !== null && (
-        <div className="card-pad">
-          <ErrorBanner error={events.error} title="Could not load the project's audit events" onRetry={events.reload} />
-        </div>
-      )}
-      {events.data ? (
-        <Table
-          caption={`Recent audit events of ${project}`}
-          columns={columns}
-          rows={events.data.items}
-          rowKey={(e) => e.id}
-          rowAttributes={(e) => ({ 'data-action': e.action })}
-          empty="Nothing has happened in this project yet."
-        />
-      ) : (
-        events.error === null && <LoadingBlock label="Loading activity…" />
-      )}
+      <LoadedTable
+        rows={events.data?.items ?? null}
+        error={events.error}
+        errorTitle="Could not load the project's audit events"
+        onRetry={events.reload}
+        loadingLabel="Loading activity…"
+        caption={`Recent audit events of ${project}`}
+        columns={columns}
+        rowKey={(e) => e.id}
+        rowAttributes={(e) => ({ 'data-action': e.action })}
+        empty="Nothing has happened in this project yet."
+      />
     </Card>
   );
 }

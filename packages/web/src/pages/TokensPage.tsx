@@ -1,22 +1,21 @@
 import type { CreateTokenResponse, Token } from '@hangar/sdk';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../api.js';
 import { Badge } from '../components/Badge.js';
 import { Banner } from '../components/Banner.js';
 import { Button } from '../components/Button.js';
 import { Card } from '../components/Card.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
-import { Dialog } from '../components/Dialog.js';
-import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Field } from '../components/Field.js';
+import { FormDialog } from '../components/FormDialog.js';
 import { Input, Select } from '../components/Input.js';
+import { LoadedTable } from '../components/LoadedTable.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { SecretReveal } from '../components/SecretReveal.js';
-import { LoadingBlock } from '../components/Spinner.js';
-import { Table, type Column } from '../components/Table.js';
+import type { Column } from '../components/Table.js';
 import { formatDate, formatDateTime, NONE } from '../format.js';
-import { isFieldError, serverFieldError } from '../forms.js';
-import { useDocumentTitle, useResource } from '../hooks.js';
+import { serverFieldError } from '../forms.js';
+import { useAction, useDocumentTitle, useResource } from '../hooks.js';
 import { useProjects } from '../project.js';
 
 const EXPIRY_CHOICES: readonly { days: number | null; label: string }[] = [
@@ -109,23 +108,18 @@ export function TokensPage({ inAdmin = false }: { inAdmin?: boolean }) {
         </Banner>
       )}
       <Card flush>
-        {tokens.error !== null && (
-          <div className="card-pad">
-            <ErrorBanner error={tokens.error} title="Could not load your tokens" onRetry={tokens.reload} />
-          </div>
-        )}
-        {tokens.data ? (
-          <Table
-            caption="Your API tokens"
-            columns={columns}
-            rows={tokens.data.items}
-            rowKey={(t) => t.id}
-            rowAttributes={(t) => ({ 'data-token': t.name })}
-            empty="No tokens yet."
-          />
-        ) : (
-          tokens.error === null && <LoadingBlock label="Loading tokens…" />
-        )}
+        <LoadedTable
+          rows={tokens.data?.items ?? null}
+          error={tokens.error}
+          errorTitle="Could not load your tokens"
+          onRetry={tokens.reload}
+          loadingLabel="Loading tokens…"
+          caption="Your API tokens"
+          columns={columns}
+          rowKey={(t) => t.id}
+          rowAttributes={(t) => ({ 'data-token': t.name })}
+          empty="No tokens yet."
+        />
       </Card>
       {creating && (
         <CreateTokenDialog
@@ -171,85 +165,40 @@ function CreateTokenDialog({
   const [project, setProject] = useState('');
   const [days, setDays] = useState('30');
   const [nameError, setNameError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [created, setCreated] = useState<CreateTokenResponse | null>(null);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     const trimmed = name.trim();
     const problem = trimmed ? undefined : 'Give the token a name, e.g. where it will be used.';
     setNameError(problem);
     if (problem) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const t = await api().createToken({
         body: { name: trimmed, project: project || undefined, expiresInDays: days ? Number(days) : undefined },
       });
       setCreated(t);
       onCreated(t);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  if (created) {
-    return (
-      <Dialog
-        title="Token created"
-        onClose={onClose}
-        data-testid="token-created"
-        footer={
-          <Button variant="primary" onClick={onClose}>
-            Done
-          </Button>
-        }
-      >
-        <p>
-          <strong>{created.name}</strong>
-          {created.project ? (
-            <>
-              {' '}
-              can act only in project <span className="mono">{created.project}</span>
-            </>
-          ) : (
-            ' can act in all your projects'
-          )}
-          {created.expiresAt ? `, until ${formatDateTime(created.expiresAt)}.` : ', with no expiry.'}
-        </p>
-        <SecretReveal label="API token" value={created.token} />
-        <p className="muted small">
-          Use it as <code>Authorization: Bearer …</code>, or with <code>hangar login --token</code>.
-        </p>
-      </Dialog>
-    );
-  }
-
   return (
-    <Dialog
+    <FormDialog
       title="Create an API token"
+      submitLabel="Create token"
+      onSubmit={submit}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
-      dismissable={!busy}
-      footer={
-        <>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" loading={busy}>
-            Create token
-          </Button>
-        </>
+      action={action}
+      fields={['name']}
+      errorTitle="Not created"
+      result={
+        created && { title: 'Token created', content: <TokenCreated token={created} />, 'data-testid': 'token-created' }
       }
     >
-      {error !== null && !isFieldError(error, ['name']) && <ErrorBanner error={error} title="Not created" />}
       <Field
         label="Name"
         hint="Where it will be used, e.g. “laptop CLI” or “CI nightly”."
-        error={nameError ?? serverFieldError(error, 'name')}
+        error={nameError ?? serverFieldError(action.error, 'name')}
       >
         {(p) => <Input {...p} maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />}
       </Field>
@@ -276,6 +225,30 @@ function CreateTokenDialog({
           </Select>
         )}
       </Field>
-    </Dialog>
+    </FormDialog>
+  );
+}
+
+/** The new token: what it may do, and its secret, shown this once. */
+function TokenCreated({ token: created }: { token: CreateTokenResponse }) {
+  return (
+    <>
+      <p>
+        <strong>{created.name}</strong>
+        {created.project ? (
+          <>
+            {' '}
+            can act only in project <span className="mono">{created.project}</span>
+          </>
+        ) : (
+          ' can act in all your projects'
+        )}
+        {created.expiresAt ? `, until ${formatDateTime(created.expiresAt)}.` : ', with no expiry.'}
+      </p>
+      <SecretReveal label="API token" value={created.token} />
+      <p className="muted small">
+        Use it as <code>Authorization: Bearer …</code>, or with <code>hangar login --token</code>.
+      </p>
+    </>
   );
 }

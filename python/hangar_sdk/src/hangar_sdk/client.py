@@ -86,6 +86,45 @@ def _page_size(limit: Optional[int]) -> None:
         raise ValueError(f"limit (the page size) must be a positive int, got {limit!r}")
 
 
+def _given(**fields: Any) -> Dict[str, Any]:
+    """The fields that are not ``None``, by their JSON names: an argument left out is not sent, so
+    the server applies its default (on create) or leaves the field as it is (on update)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _changes(method: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    """``body`` of an update, which must change something: an empty PATCH is a caller's mistake,
+    better raised here than sent."""
+    if not body:
+        raise ValueError(f"{method}: nothing to change")
+    return body
+
+
+def _user_path(username: str) -> str:
+    return f"/api/v1/users/{_path_id(username, 'username')}"
+
+
+def _team_path(team: str) -> str:
+    return f"/api/v1/teams/{_path_id(team, 'team')}"
+
+
+def _project_path(project: str) -> str:
+    return f"/api/v1/projects/{_path_id(project, 'project')}"
+
+
+def _job_path(id: str) -> str:
+    return f"/api/v1/jobs/{_path_id(id, 'job id')}"
+
+
+def _member_path(parent: str, username: str) -> str:
+    """A member of a team or project (``parent`` is its path)."""
+    return f"{parent}/members/{_path_id(username, 'username')}"
+
+
+def _secret_path(project: str, name: str) -> str:
+    return f"{_project_path(project)}/secrets/{_path_id(name, 'secret name')}"
+
+
 class _Unset:
     """Marks an argument that was not passed, where ``None`` is a meaningful value (clear the e-mail)."""
 
@@ -329,6 +368,21 @@ class Client:
             message = f"HTTP {status} {reason or ''}".rstrip() + (f": {snippet}" if snippet else "")
         return HangarError(status, f"http_{status}", message, request_id)
 
+    def _items(self, path: str, query: Optional[Mapping[str, Any]] = None) -> List[Any]:
+        """The ``items`` of an unpaged list answer (``{"items": [...]}``)."""
+        return cast(List[Any], self._request("GET", path, query=query)["items"])
+
+    def _page(self, path: str, filters: Mapping[str, Any], limit: Optional[int], cursor: Optional[str]) -> Any:
+        """One page of a cursor-paged list: ``{"items": [...], "nextCursor": str | None}``."""
+        return self._request("GET", path, query={**filters, "limit": limit, "cursor": cursor})
+
+    def _all_pages(self, path: str, filters: Mapping[str, Any], limit: Optional[int]) -> Iterator[Any]:
+        """Every item of a cursor-paged list, with ``limit`` as the page size. ``limit`` is checked
+        now, so a bad one raises at the call; the pages are fetched lazily, so their errors surface
+        on the first ``next()``."""
+        _page_size(limit)
+        return _follow_pages(lambda cursor: self._page(path, filters, limit, cursor))
+
     # ------------------------------------------------------------------ system (public)
 
     def health(self) -> Health:
@@ -371,11 +425,7 @@ class Client:
         Returns the token's metadata plus ``token``, the secret. The server keeps only a hash: this
         is the only time the secret can be read.
         """
-        body: Dict[str, Any] = {"name": name}
-        if expires_in_days is not None:
-            body["expiresInDays"] = expires_in_days
-        if project is not None:
-            body["project"] = project
+        body = {"name": name, **_given(expiresInDays=expires_in_days, project=project)}
         return cast(CreatedToken, self._request("POST", "/api/v1/tokens", body=body))
 
     def list_tokens(self, user: Optional[str] = None) -> List[Token]:
@@ -383,7 +433,7 @@ class Client:
 
         ``user``: another user's tokens (platform admins only; others get ``403 "forbidden"``).
         """
-        return cast(List[Token], self._request("GET", "/api/v1/tokens", query={"user": user})["items"])
+        return cast(List[Token], self._items("/api/v1/tokens", {"user": user}))
 
     def revoke_token(self, id: str) -> None:
         """Revokes one of the caller's tokens (admins: anyone's) by id (``DELETE /api/v1/tokens/{id}``).
@@ -412,23 +462,22 @@ class Client:
             limit: Page size, 1..500 (server default 100).
             cursor: The ``nextCursor`` of the previous page.
         """
-        params = {"query": query, "includeDisabled": include_disabled or None, "limit": limit, "cursor": cursor}
-        return cast(UserPage, self._request("GET", "/api/v1/users", query=params))
+        return cast(UserPage, self._page("/api/v1/users", self._user_filters(query, include_disabled), limit, cursor))
 
     def list_users(
         self, query: Optional[str] = None, *, include_disabled: bool = False, limit: Optional[int] = None
     ) -> Iterator[User]:
         """Every matching user, following ``nextCursor`` (``limit`` is the page size). Lazy: errors
         surface on the first ``next()``."""
-        _page_size(limit)
-        return cast(
-            Iterator[User],
-            _follow_pages(lambda c: self.list_users_page(query, include_disabled=include_disabled, limit=limit, cursor=c)),
-        )
+        return cast(Iterator[User], self._all_pages("/api/v1/users", self._user_filters(query, include_disabled), limit))
+
+    @staticmethod
+    def _user_filters(query: Optional[str], include_disabled: bool) -> Dict[str, Any]:
+        return {"query": query, "includeDisabled": include_disabled or None}
 
     def get_user(self, username: str) -> User:
         """One user (``GET /api/v1/users/{username}``); ``HangarError(404, "not_found")`` if none."""
-        return cast(User, self._request("GET", f"/api/v1/users/{_path_id(username, 'username')}"))
+        return cast(User, self._request("GET", _user_path(username)))
 
     def create_user(
         self,
@@ -450,15 +499,10 @@ class Client:
         Raises ``HangarError(409, "conflict")`` when the username is taken, ``403 "forbidden"``
         for callers who are not platform admins.
         """
-        body: Dict[str, Any] = {"username": username}
-        if display_name is not None:
-            body["displayName"] = display_name
-        if email is not None:
-            body["email"] = email
-        if password is not None:
-            body["password"] = password
-        if is_admin:
-            body["isAdmin"] = True
+        body = {
+            "username": username,
+            **_given(displayName=display_name, email=email, password=password, isAdmin=is_admin or None),
+        }
         return cast(CreatedUser, self._request("POST", "/api/v1/users", body=body))
 
     def update_user(
@@ -477,18 +521,10 @@ class Client:
         admin can be neither demoted nor disabled (``409 "conflict"``). Arguments left out are
         not changed; passing none raises ``ValueError``.
         """
-        body: Dict[str, Any] = {}
-        if display_name is not None:
-            body["displayName"] = display_name
+        body = _given(displayName=display_name, isAdmin=is_admin, disabled=disabled)
         if email is not _UNSET:
-            body["email"] = email
-        if is_admin is not None:
-            body["isAdmin"] = is_admin
-        if disabled is not None:
-            body["disabled"] = disabled
-        if not body:
-            raise ValueError("update_user: nothing to change")
-        return cast(User, self._request("PATCH", f"/api/v1/users/{_path_id(username, 'username')}", body=body))
+            body["email"] = email  # None is sent: it removes the e-mail
+        return cast(User, self._request("PATCH", _user_path(username), body=_changes("update_user", body)))
 
     def disable_user(self, username: str) -> User:
         """Disables an account (platform admins): its password, sessions and tokens stop working."""
@@ -509,75 +545,58 @@ class Client:
         "unauthenticated")``); platform admins may reset anyone else's without it. The user's other
         browser sessions end; API tokens keep working.
         """
-        body: Dict[str, Any] = {"newPassword": new_password}
-        if current_password is not None:
-            body["currentPassword"] = current_password
-        self._request("PUT", f"/api/v1/users/{_path_id(username, 'username')}/password", body=body)
+        body = {"newPassword": new_password, **_given(currentPassword=current_password)}
+        self._request("PUT", f"{_user_path(username)}/password", body=body)
 
     # ------------------------------------------------------------------ teams
 
     def list_teams(self) -> List[Team]:
         """All teams (``GET /api/v1/teams``)."""
-        return cast(List[Team], self._request("GET", "/api/v1/teams")["items"])
+        return cast(List[Team], self._items("/api/v1/teams"))
 
     def get_team(self, name: str) -> TeamDetail:
         """A team and its members (``GET /api/v1/teams/{team}``)."""
-        return cast(TeamDetail, self._request("GET", f"/api/v1/teams/{_path_id(name, 'team')}"))
+        return cast(TeamDetail, self._request("GET", _team_path(name)))
 
     def create_team(self, name: str, *, display_name: Optional[str] = None, description: Optional[str] = None) -> Team:
         """Creates a team (platform admins). ``name``: lower-case letters, digits and ``-``."""
-        body: Dict[str, Any] = {"name": name}
-        if display_name is not None:
-            body["displayName"] = display_name
-        if description is not None:
-            body["description"] = description
+        body = {"name": name, **_given(displayName=display_name, description=description)}
         return cast(Team, self._request("POST", "/api/v1/teams", body=body))
 
     def update_team(self, name: str, *, display_name: Optional[str] = None, description: Optional[str] = None) -> Team:
         """Changes a team's display name or description (its leads, platform admins)."""
-        body: Dict[str, Any] = {}
-        if display_name is not None:
-            body["displayName"] = display_name
-        if description is not None:
-            body["description"] = description
-        if not body:
-            raise ValueError("update_team: nothing to change")
-        return cast(Team, self._request("PATCH", f"/api/v1/teams/{_path_id(name, 'team')}", body=body))
+        body = _changes("update_team", _given(displayName=display_name, description=description))
+        return cast(Team, self._request("PATCH", _team_path(name), body=body))
 
     def delete_team(self, name: str) -> None:
         """Deletes a team that owns no projects (platform admins); ``409 "conflict"`` otherwise."""
-        self._request("DELETE", f"/api/v1/teams/{_path_id(name, 'team')}")
+        self._request("DELETE", _team_path(name))
 
     def set_team_member(self, team: str, username: str, role: str = "member") -> TeamMember:
         """Adds a user to a team or changes their role, ``"member"`` or ``"lead"`` (team leads,
         platform admins). Leads administer the team's projects; members develop in them."""
-        path = f"/api/v1/teams/{_path_id(team, 'team')}/members/{_path_id(username, 'username')}"
-        return cast(TeamMember, self._request("PUT", path, body={"role": role}))
+        return cast(TeamMember, self._request("PUT", _member_path(_team_path(team), username), body={"role": role}))
 
     def remove_team_member(self, team: str, username: str) -> None:
         """Removes a user from a team (team leads, platform admins)."""
-        self._request("DELETE", f"/api/v1/teams/{_path_id(team, 'team')}/members/{_path_id(username, 'username')}")
+        self._request("DELETE", _member_path(_team_path(team), username))
 
     # ------------------------------------------------------------------ projects
 
     def list_projects(self) -> List[Project]:
         """The projects the caller has a role in (platform admins: all), with ``role`` the caller's."""
-        return cast(List[Project], self._request("GET", "/api/v1/projects")["items"])
+        return cast(List[Project], self._items("/api/v1/projects"))
 
     def get_project(self, name: str) -> Project:
         """One project. Callers without a role in it get ``404 "not_found"``, as if it did not exist."""
-        return cast(Project, self._request("GET", f"/api/v1/projects/{_path_id(name, 'project')}"))
+        return cast(Project, self._request("GET", _project_path(name)))
 
     def create_project(
         self, name: str, team: str, *, display_name: Optional[str] = None, description: Optional[str] = None
     ) -> Project:
         """Creates a project owned by ``team`` (the team's leads, platform admins). The team's
         leads become its admins and its members its developers."""
-        body: Dict[str, Any] = {"name": name, "team": team}
-        if display_name is not None:
-            body["displayName"] = display_name
-        if description is not None:
-            body["description"] = description
+        body = {"name": name, "team": team, **_given(displayName=display_name, description=description)}
         return cast(Project, self._request("POST", "/api/v1/projects", body=body))
 
     def update_project(
@@ -589,49 +608,39 @@ class Client:
         team: Optional[str] = None,
     ) -> Project:
         """Changes a project (project admins); moving it to another ``team`` needs a platform admin."""
-        body: Dict[str, Any] = {}
-        if display_name is not None:
-            body["displayName"] = display_name
-        if description is not None:
-            body["description"] = description
-        if team is not None:
-            body["team"] = team
-        if not body:
-            raise ValueError("update_project: nothing to change")
-        return cast(Project, self._request("PATCH", f"/api/v1/projects/{_path_id(name, 'project')}", body=body))
+        body = _changes("update_project", _given(displayName=display_name, description=description, team=team))
+        return cast(Project, self._request("PATCH", _project_path(name), body=body))
 
     def delete_project(self, name: str) -> None:
         """Deletes a project and everything in it (platform admins)."""
-        self._request("DELETE", f"/api/v1/projects/{_path_id(name, 'project')}")
+        self._request("DELETE", _project_path(name))
 
     def list_project_members(self, project: str) -> List[ProjectMember]:
         """Everyone with a role in the project, direct or through the owning team."""
-        return cast(List[ProjectMember], self._request("GET", f"/api/v1/projects/{_path_id(project, 'project')}/members")["items"])
+        return cast(List[ProjectMember], self._items(f"{_project_path(project)}/members"))
 
     def set_project_member(self, project: str, username: str, role: str) -> ProjectMember:
         """Grants ``role`` (``viewer``, ``developer``, ``maintainer`` or ``admin``) in the project
         directly (project admins). The effective role is the strongest of this and the team's."""
-        path = f"/api/v1/projects/{_path_id(project, 'project')}/members/{_path_id(username, 'username')}"
+        path = _member_path(_project_path(project), username)
         return cast(ProjectMember, self._request("PUT", path, body={"role": role}))
 
     def remove_project_member(self, project: str, username: str) -> None:
         """Removes a direct grant (project admins); a role through the owning team stays."""
-        path = f"/api/v1/projects/{_path_id(project, 'project')}/members/{_path_id(username, 'username')}"
-        self._request("DELETE", path)
+        self._request("DELETE", _member_path(_project_path(project), username))
 
     def list_secrets(self, project: str) -> List[Secret]:
         """A project's secrets: names and dates, never values (developers)."""
-        return cast(List[Secret], self._request("GET", f"/api/v1/projects/{_path_id(project, 'project')}/secrets")["items"])
+        return cast(List[Secret], self._items(f"{_project_path(project)}/secrets"))
 
     def set_secret(self, project: str, name: str, value: str) -> Secret:
         """Stores a secret, encrypted at rest, replacing any previous value (maintainers).
         ``name`` looks like an environment variable name. The value is never returned."""
-        path = f"/api/v1/projects/{_path_id(project, 'project')}/secrets/{_path_id(name, 'secret name')}"
-        return cast(Secret, self._request("PUT", path, body={"value": value}))
+        return cast(Secret, self._request("PUT", _secret_path(project, name), body={"value": value}))
 
     def delete_secret(self, project: str, name: str) -> None:
         """Deletes a secret (maintainers)."""
-        self._request("DELETE", f"/api/v1/projects/{_path_id(project, 'project')}/secrets/{_path_id(name, 'secret name')}")
+        self._request("DELETE", _secret_path(project, name))
 
     # ------------------------------------------------------------------ audit
 
@@ -683,9 +692,8 @@ class Client:
             limit: Page size, 1..1000 (server default 100).
             cursor: The ``nextCursor`` of the previous page.
         """
-        query = self._audit_filters(actor, target, action, outcome, project, since, until)
-        query.update({"limit": limit, "cursor": cursor})
-        return cast(AuditPage, self._request("GET", "/api/v1/audit", query=query))
+        filters = self._audit_filters(actor, target, action, outcome, project, since, until)
+        return cast(AuditPage, self._page("/api/v1/audit", filters, limit, cursor))
 
     def list_audit_events(
         self,
@@ -701,16 +709,8 @@ class Client:
     ) -> Iterator[AuditEvent]:
         """Every matching audit event, newest first, following ``nextCursor`` (``limit`` is the
         page size). Lazy: errors surface on the first ``next()``. See :meth:`list_audit_events_page`."""
-        _page_size(limit)
         filters = self._audit_filters(actor, target, action, outcome, project, since, until)
-        return cast(
-            Iterator[AuditEvent],
-            _follow_pages(
-                lambda c: cast(
-                    AuditPage, self._request("GET", "/api/v1/audit", query={**filters, "limit": limit, "cursor": c})
-                )
-            ),
-        )
+        return cast(Iterator[AuditEvent], self._all_pages("/api/v1/audit", filters, limit))
 
     def export_audit_events(
         self,
@@ -767,21 +767,21 @@ class Client:
         """
         if not isinstance(kind, str) or not kind:
             raise ValueError(f"kind must be a non-empty string, got {kind!r}")
-        body: Dict[str, Any] = {"kind": kind}
-        if payload is not None:
-            body["payload"] = payload
-        if priority is not None:
-            body["priority"] = priority
-        if max_attempts is not None:
-            body["maxAttempts"] = max_attempts
-        if run_at is not None:
-            body["runAt"] = _iso(run_at)
+        body = {
+            "kind": kind,
+            **_given(
+                payload=payload,
+                priority=priority,
+                maxAttempts=max_attempts,
+                runAt=None if run_at is None else _iso(run_at),
+            ),
+        }
         return cast(Job, self._request("POST", "/api/v1/jobs", body=body))
 
     def get_job(self, id: str) -> Job:
         """One job by id (``GET /api/v1/jobs/{id}``); ``HangarError(404, "not_found")`` if there is
         none the caller may see (non-admins see only their own)."""
-        return cast(Job, self._request("GET", f"/api/v1/jobs/{_path_id(id, 'job id')}"))
+        return cast(Job, self._request("GET", _job_path(id)))
 
     def list_jobs_page(
         self,
@@ -802,8 +802,7 @@ class Client:
         Returns ``{"items": [...], "nextCursor": str | None}``; ``nextCursor`` is ``None`` on the
         last page. Cursors are opaque: pass them back unchanged, with the same filters.
         """
-        query = {"state": state, "kind": kind, "limit": limit, "cursor": cursor}
-        return cast(JobPage, self._request("GET", "/api/v1/jobs", query=query))
+        return cast(JobPage, self._page("/api/v1/jobs", {"state": state, "kind": kind}, limit, cursor))
 
     def list_jobs(
         self,
@@ -819,24 +818,7 @@ class Client:
         this call. Jobs created while iterating are not included (the cursor only moves back in
         time); a job that changes state between pages still appears exactly once.
         """
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-            raise ValueError(f"limit (the page size) must be a positive int, got {limit!r}")
-
-        def pages() -> Iterator[Job]:
-            cursor: Optional[str] = None
-            seen = set()
-            while True:
-                page = self.list_jobs_page(state=state, kind=kind, limit=limit, cursor=cursor)
-                for job in page["items"]:
-                    yield job
-                cursor = page.get("nextCursor")
-                if not cursor:
-                    return
-                if cursor in seen:
-                    raise HangarError(0, "invalid_response", f"the server returned cursor {cursor!r} twice; stopping")
-                seen.add(cursor)
-
-        return pages()
+        return cast(Iterator[Job], self._all_pages("/api/v1/jobs", {"state": state, "kind": kind}, limit))
 
     def cancel_job(self, id: str) -> Job:
         """Asks for a job to be cancelled (``POST /api/v1/jobs/{id}/cancel``) and returns it.
@@ -847,7 +829,7 @@ class Client:
         become ``cancelled``; use :meth:`wait_job` to see that. Finished jobs are returned
         unchanged (cancelling is idempotent).
         """
-        return cast(Job, self._request("POST", f"/api/v1/jobs/{_path_id(id, 'job id')}/cancel"))
+        return cast(Job, self._request("POST", f"{_job_path(id)}/cancel"))
 
     def job_log_chunks(self, id: str, follow: bool = False, *, after: int = 0, timeout: Optional[float] = None) -> Iterator[LogChunk]:
         """The job's log chunks in order, each ``{id, attempt, stream, data, createdAt}``.
@@ -863,7 +845,7 @@ class Client:
             timeout: With ``follow``, give up after this many seconds by raising
                 :class:`WaitTimeoutError`; ``None`` follows for as long as the job runs.
         """
-        path = f"/api/v1/jobs/{_path_id(id, 'job id')}/logs"
+        path = f"{_job_path(id)}/logs"
         deadline = None if timeout is None else time.monotonic() + timeout
 
         def chunks() -> Iterator[LogChunk]:

@@ -5,14 +5,15 @@ import { Badge, type BadgeTone } from '../../components/Badge.js';
 import { Banner } from '../../components/Banner.js';
 import { Button } from '../../components/Button.js';
 import { Card } from '../../components/Card.js';
+import { timeColumn } from '../../components/DateTime.js';
 import { Dialog } from '../../components/Dialog.js';
 import { ErrorBanner } from '../../components/ErrorBanner.js';
 import { Field } from '../../components/Field.js';
 import { Input, Select } from '../../components/Input.js';
+import { LoadedTable } from '../../components/LoadedTable.js';
 import { PageHeader } from '../../components/PageHeader.js';
-import { LoadingBlock } from '../../components/Spinner.js';
-import { Table, type Column } from '../../components/Table.js';
-import { formatDateTime, formatJson, formatShortDateTime, NONE } from '../../format.js';
+import type { Column } from '../../components/Table.js';
+import { formatDateTime, formatJson, NONE } from '../../format.js';
 import { useDocumentTitle } from '../../hooks.js';
 import { useProjects } from '../../project.js';
 import { navigate, useLocation } from '../../router.js';
@@ -104,16 +105,7 @@ export function AuditPage() {
   };
 
   const columns: Column<AuditEvent>[] = [
-    {
-      key: 'at',
-      header: 'Time',
-      width: '10rem',
-      render: (e) => (
-        <time dateTime={e.at} title={formatDateTime(e.at)}>
-          {formatShortDateTime(e.at)}
-        </time>
-      ),
-    },
+    timeColumn('at', 'Time', (e) => e.at, '10rem'),
     { key: 'actor', header: 'Actor', width: '8rem', mono: true, render: (e) => e.actor },
     { key: 'action', header: 'Action', width: '11.5rem', mono: true, render: (e) => e.action },
     {
@@ -172,23 +164,18 @@ export function AuditPage() {
       <VerifyResult state={verify} onDismiss={() => setVerify(null)} />
       <Card flush>
         <AuditFilters key={filterKey} filters={filters} />
-        {error !== null && (
-          <div className="card-pad">
-            <ErrorBanner error={error} title="Could not load the audit log" onRetry={() => setAttempt((n) => n + 1)} />
-          </div>
-        )}
-        {page ? (
-          <Table
-            caption="Audit events"
-            columns={columns}
-            rows={page.items}
-            rowKey={(e) => e.id}
-            rowAttributes={(e) => ({ 'data-action': e.action, 'data-target': e.target, 'data-outcome': e.outcome })}
-            empty={Object.keys(filters).length ? 'No events match these filters.' : 'No events yet.'}
-          />
-        ) : (
-          error === null && <LoadingBlock label="Loading events…" />
-        )}
+        <LoadedTable
+          rows={page?.items ?? null}
+          error={error}
+          errorTitle="Could not load the audit log"
+          onRetry={() => setAttempt((n) => n + 1)}
+          loadingLabel="Loading events…"
+          caption="Audit events"
+          columns={columns}
+          rowKey={(e) => e.id}
+          rowAttributes={(e) => ({ 'data-action': e.action, 'data-target': e.target, 'data-outcome': e.outcome })}
+          empty={Object.keys(filters).length ? 'No events match these filters.' : 'No events yet.'}
+        />
         <div className="table-footer table-footer-split">
           <Button size="sm" onClick={() => setPageIndex((i) => i - 1)} disabled={pageIndex === 0}>
             ← Newer

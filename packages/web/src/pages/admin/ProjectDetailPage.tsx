@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../../api.js';
 import { Banner } from '../../components/Banner.js';
 import { Card } from '../../components/Card.js';
@@ -8,20 +8,16 @@ import { LoadingBlock } from '../../components/Spinner.js';
 import { formatDateTime, NONE } from '../../format.js';
 import { useDocumentTitle, useResource } from '../../hooks.js';
 import { useProjects } from '../../project.js';
-import { Link, navigate, useLocation } from '../../router.js';
+import { Link, useOneTimeFlag } from '../../router.js';
 import { ProjectMembersCard } from '../ProjectMembersCard.js';
 
 /** One project for a platform admin: what it is, and its members with their roles. */
 export function ProjectDetailPage({ name }: { name: string }) {
   useDocumentTitle(`Project ${name}`);
-  const { search } = useLocation();
   const { reload: reloadProjects } = useProjects();
   const project = useResource((signal) => api().getProject({ project: name }, { signal }), [name]);
-  const [notice] = useState(search.get('created') ? `Created project ${name}.` : null);
-  const created = search.get('created') !== null;
-  useEffect(() => {
-    if (created) navigate(`/admin/projects/${encodeURIComponent(name)}`, { replace: true });
-  }, [created, name]);
+  const justCreated = useOneTimeFlag('created');
+  const [notice] = useState(justCreated ? `Created project ${name}.` : null);
 
   const back = (
     <Link to="/admin/projects" className="text-link back-link">

@@ -1,19 +1,20 @@
 import type { Project } from '@hangar/sdk';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../../api.js';
 import { Badge } from '../../components/Badge.js';
 import { Button } from '../../components/Button.js';
 import { Card } from '../../components/Card.js';
-import { Dialog } from '../../components/Dialog.js';
+import { timeColumn } from '../../components/DateTime.js';
 import { ErrorBanner } from '../../components/ErrorBanner.js';
 import { Field } from '../../components/Field.js';
+import { FormDialog } from '../../components/FormDialog.js';
 import { Input, Select, Textarea } from '../../components/Input.js';
+import { LoadedTable } from '../../components/LoadedTable.js';
 import { PageHeader } from '../../components/PageHeader.js';
-import { LoadingBlock } from '../../components/Spinner.js';
-import { Table, type Column } from '../../components/Table.js';
-import { formatDateTime, formatShortDateTime, NONE } from '../../format.js';
-import { isFieldError, serverFieldError, SLUG, SLUG_RULE, valid, type FieldErrors } from '../../forms.js';
-import { useDocumentTitle, useResource } from '../../hooks.js';
+import type { Column } from '../../components/Table.js';
+import { NONE } from '../../format.js';
+import { serverFieldError, SLUG, SLUG_RULE, valid, type FieldErrors } from '../../forms.js';
+import { useAction, useDocumentTitle, useResource } from '../../hooks.js';
 import { useProjects } from '../../project.js';
 import { Link, navigate } from '../../router.js';
 
@@ -38,16 +39,7 @@ export function ProjectsPage() {
     { key: 'displayName', header: 'Display name', render: (p) => p.displayName || NONE },
     { key: 'team', header: 'Team', width: '12rem', mono: true, render: (p) => p.team },
     { key: 'role', header: 'Your role', width: '7rem', render: (p) => <Badge>{p.role}</Badge> },
-    {
-      key: 'created',
-      header: 'Created',
-      width: '11.5rem',
-      render: (p) => (
-        <time dateTime={p.createdAt} title={formatDateTime(p.createdAt)}>
-          {formatShortDateTime(p.createdAt)}
-        </time>
-      ),
-    },
+    timeColumn('created', 'Created', (p) => p.createdAt),
   ];
 
   return (
@@ -62,23 +54,18 @@ export function ProjectsPage() {
         }
       />
       <Card flush>
-        {error !== null && (
-          <div className="card-pad">
-            <ErrorBanner error={error} title="Could not load projects" onRetry={reload} />
-          </div>
-        )}
-        {projects ? (
-          <Table
-            caption="Projects"
-            columns={columns}
-            rows={projects}
-            rowKey={(p) => p.id}
-            rowAttributes={(p) => ({ 'data-project': p.name })}
-            empty="No projects yet."
-          />
-        ) : (
-          error === null && <LoadingBlock label="Loading projects…" />
-        )}
+        <LoadedTable
+          rows={projects}
+          error={error}
+          errorTitle="Could not load projects"
+          onRetry={reload}
+          loadingLabel="Loading projects…"
+          caption="Projects"
+          columns={columns}
+          rowKey={(p) => p.id}
+          rowAttributes={(p) => ({ 'data-project': p.name })}
+          empty="No projects yet."
+        />
       </Card>
       {creating && (
         <CreateProjectDialog
@@ -102,11 +89,9 @@ function CreateProjectDialog({ onCreated, onClose }: { onCreated: (p: Project) =
   const [displayName, setDisplayName] = useState('');
   const [description, setDescription] = useState('');
   const [errors, setErrors] = useState<FieldErrors<ProjectField>>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     const n = name.trim();
     const found: FieldErrors<ProjectField> = {
       name: !n ? 'Enter a name.' : SLUG.test(n) ? undefined : `Use ${SLUG_RULE}.`,
@@ -114,9 +99,7 @@ function CreateProjectDialog({ onCreated, onClose }: { onCreated: (p: Project) =
     };
     setErrors(found);
     if (!valid(found)) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const p = await api().createProject({
         body: {
           name: n,
@@ -127,33 +110,20 @@ function CreateProjectDialog({ onCreated, onClose }: { onCreated: (p: Project) =
       });
       onClose();
       onCreated(p);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
 
-  const fieldError = (f: ProjectField) => errors[f] ?? serverFieldError(error, f);
+  const fieldError = (f: ProjectField) => errors[f] ?? serverFieldError(action.error, f);
   return (
-    <Dialog
+    <FormDialog
       title="Create a project"
+      submitLabel="Create project"
+      onSubmit={submit}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
-      dismissable={!busy}
-      footer={
-        <>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" loading={busy}>
-            Create project
-          </Button>
-        </>
-      }
+      action={action}
+      fields={['name', 'team', 'displayName', 'description']}
+      errorTitle="Not created"
     >
-      {error !== null && !isFieldError(error, ['name', 'team', 'displayName', 'description']) && (
-        <ErrorBanner error={error} title="Not created" />
-      )}
       {teams.error !== null && <ErrorBanner error={teams.error} title="Could not load teams" onRetry={teams.reload} />}
       <Field label="Name" hint="Used in URLs and commands, e.g. churn-model." error={fieldError('name')}>
         {(p) => (
@@ -188,6 +158,6 @@ function CreateProjectDialog({ onCreated, onClose }: { onCreated: (p: Project) =
       <Field label="Description" hint="Optional." error={fieldError('description')}>
         {(p) => <Textarea {...p} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />}
       </Field>
-    </Dialog>
+    </FormDialog>
   );
 }

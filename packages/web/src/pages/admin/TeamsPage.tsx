@@ -1,18 +1,18 @@
 import type { Team } from '@hangar/sdk';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../../api.js';
 import { Button } from '../../components/Button.js';
 import { Card } from '../../components/Card.js';
-import { Dialog } from '../../components/Dialog.js';
-import { ErrorBanner } from '../../components/ErrorBanner.js';
+import { timeColumn } from '../../components/DateTime.js';
 import { Field } from '../../components/Field.js';
+import { FormDialog } from '../../components/FormDialog.js';
 import { Input, Textarea } from '../../components/Input.js';
+import { LoadedTable } from '../../components/LoadedTable.js';
 import { PageHeader } from '../../components/PageHeader.js';
-import { LoadingBlock } from '../../components/Spinner.js';
-import { Table, type Column } from '../../components/Table.js';
-import { formatDateTime, formatShortDateTime, NONE } from '../../format.js';
-import { isFieldError, serverFieldError, SLUG, SLUG_RULE } from '../../forms.js';
-import { useDocumentTitle, useResource } from '../../hooks.js';
+import type { Column } from '../../components/Table.js';
+import { NONE } from '../../format.js';
+import { serverFieldError, SLUG, SLUG_RULE } from '../../forms.js';
+import { useAction, useDocumentTitle, useResource } from '../../hooks.js';
 import { Link, navigate } from '../../router.js';
 
 /** Teams own projects; their leads administer those projects and their members develop in them. */
@@ -36,16 +36,7 @@ export function TeamsPage() {
     { key: 'displayName', header: 'Display name', render: (t) => t.displayName || NONE },
     { key: 'description', header: 'Description', render: (t) => t.description || NONE },
     { key: 'members', header: 'Members', width: '6rem', align: 'right', render: (t) => t.memberCount },
-    {
-      key: 'created',
-      header: 'Created',
-      width: '11.5rem',
-      render: (t) => (
-        <time dateTime={t.createdAt} title={formatDateTime(t.createdAt)}>
-          {formatShortDateTime(t.createdAt)}
-        </time>
-      ),
-    },
+    timeColumn('created', 'Created', (t) => t.createdAt),
   ];
 
   return (
@@ -60,23 +51,18 @@ export function TeamsPage() {
         }
       />
       <Card flush>
-        {teams.error !== null && (
-          <div className="card-pad">
-            <ErrorBanner error={teams.error} title="Could not load teams" onRetry={teams.reload} />
-          </div>
-        )}
-        {teams.data ? (
-          <Table
-            caption="Teams"
-            columns={columns}
-            rows={teams.data.items}
-            rowKey={(t) => t.id}
-            rowAttributes={(t) => ({ 'data-team': t.name })}
-            empty="No teams yet."
-          />
-        ) : (
-          teams.error === null && <LoadingBlock label="Loading teams…" />
-        )}
+        <LoadedTable
+          rows={teams.data?.items ?? null}
+          error={teams.error}
+          errorTitle="Could not load teams"
+          onRetry={teams.reload}
+          loadingLabel="Loading teams…"
+          caption="Teams"
+          columns={columns}
+          rowKey={(t) => t.id}
+          rowAttributes={(t) => ({ 'data-team': t.name })}
+          empty="No teams yet."
+        />
       </Card>
       {creating && (
         <CreateTeamDialog
@@ -93,53 +79,36 @@ function CreateTeamDialog({ onCreated, onClose }: { onCreated: (t: Team) => void
   const [displayName, setDisplayName] = useState('');
   const [description, setDescription] = useState('');
   const [nameError, setNameError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     const n = name.trim();
     const problem = !n ? 'Enter a name.' : SLUG.test(n) ? undefined : `Use ${SLUG_RULE}.`;
     setNameError(problem);
     if (problem) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const t = await api().createTeam({
         body: { name: n, displayName: displayName.trim() || undefined, description: description.trim() || undefined },
       });
       onClose();
       onCreated(t);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Dialog
+    <FormDialog
       title="Create a team"
+      submitLabel="Create team"
+      onSubmit={submit}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
-      dismissable={!busy}
-      footer={
-        <>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" loading={busy}>
-            Create team
-          </Button>
-        </>
-      }
+      action={action}
+      fields={['name', 'displayName', 'description']}
+      errorTitle="Not created"
     >
-      {error !== null && !isFieldError(error, ['name', 'displayName', 'description']) && (
-        <ErrorBanner error={error} title="Not created" />
-      )}
       <Field
         label="Name"
         hint="Used in URLs and commands, e.g. fraud-ml."
-        error={nameError ?? serverFieldError(error, 'name')}
+        error={nameError ?? serverFieldError(action.error, 'name')}
       >
         {(p) => (
           <Input
@@ -151,12 +120,12 @@ function CreateTeamDialog({ onCreated, onClose }: { onCreated: (t: Team) => void
           />
         )}
       </Field>
-      <Field label="Display name" hint="Optional." error={serverFieldError(error, 'displayName')}>
+      <Field label="Display name" hint="Optional." error={serverFieldError(action.error, 'displayName')}>
         {(p) => <Input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />}
       </Field>
-      <Field label="Description" hint="Optional." error={serverFieldError(error, 'description')}>
+      <Field label="Description" hint="Optional." error={serverFieldError(action.error, 'description')}>
         {(p) => <Textarea {...p} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />}
       </Field>
-    </Dialog>
+    </FormDialog>
   );
 }

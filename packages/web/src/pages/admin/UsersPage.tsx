@@ -6,17 +6,17 @@ import { Banner } from '../../components/Banner.js';
 import { Button } from '../../components/Button.js';
 import { Card } from '../../components/Card.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
-import { Dialog } from '../../components/Dialog.js';
-import { ErrorBanner } from '../../components/ErrorBanner.js';
+import { timeColumn } from '../../components/DateTime.js';
 import { Field } from '../../components/Field.js';
+import { FormDialog } from '../../components/FormDialog.js';
 import { Checkbox, Input } from '../../components/Input.js';
+import { LoadedTable, LoadMore } from '../../components/LoadedTable.js';
 import { PageHeader } from '../../components/PageHeader.js';
 import { SecretReveal } from '../../components/SecretReveal.js';
-import { LoadingBlock } from '../../components/Spinner.js';
-import { Table, type Column } from '../../components/Table.js';
-import { formatDateTime, formatShortDateTime, NONE } from '../../format.js';
-import { isFieldError, serverFieldError, USERNAME, USERNAME_RULE, valid, type FieldErrors } from '../../forms.js';
-import { useDocumentTitle } from '../../hooks.js';
+import type { Column } from '../../components/Table.js';
+import { NONE } from '../../format.js';
+import { serverFieldError, USERNAME, USERNAME_RULE, valid, type FieldErrors } from '../../forms.js';
+import { useAction, useDocumentTitle } from '../../hooks.js';
 import { useMe } from '../../session.js';
 
 const PAGE_SIZE = 100;
@@ -89,16 +89,7 @@ export function UsersPage() {
       width: '6.5rem',
       render: (u) => (u.disabled ? <Badge tone="warning">disabled</Badge> : <Badge tone="success">active</Badge>),
     },
-    {
-      key: 'created',
-      header: 'Created',
-      width: '11.5rem',
-      render: (u) => (
-        <time dateTime={u.createdAt} title={formatDateTime(u.createdAt)}>
-          {formatShortDateTime(u.createdAt)}
-        </time>
-      ),
-    },
+    timeColumn('created', 'Created', (u) => u.createdAt),
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
@@ -170,32 +161,20 @@ export function UsersPage() {
             <Button type="submit">Search</Button>
           </div>
         </form>
-        {error !== null && (
-          <div className="card-pad">
-            <ErrorBanner error={error} title="Could not load users" onRetry={() => setAttempt((n) => n + 1)} />
-          </div>
-        )}
-        {page ? (
-          <>
-            <Table
-              caption="Users"
-              columns={columns}
-              rows={page.items}
-              rowKey={(u) => u.id}
-              rowAttributes={(u) => ({ 'data-user': u.username })}
-              empty={query ? 'No user matches.' : 'No users.'}
-            />
-            {page.nextCursor && (
-              <div className="table-footer">
-                <Button onClick={() => void loadMore()} loading={loadingMore}>
-                  Load more
-                </Button>
-              </div>
-            )}
-          </>
-        ) : (
-          error === null && <LoadingBlock label="Loading users…" />
-        )}
+        <LoadedTable
+          rows={page?.items ?? null}
+          error={error}
+          errorTitle="Could not load users"
+          onRetry={() => setAttempt((n) => n + 1)}
+          loadingLabel="Loading users…"
+          caption="Users"
+          columns={columns}
+          rowKey={(u) => u.id}
+          rowAttributes={(u) => ({ 'data-user': u.username })}
+          empty={query ? 'No user matches.' : 'No users.'}
+        >
+          {page?.nextCursor && <LoadMore loading={loadingMore} onLoadMore={() => void loadMore()} />}
+        </LoadedTable>
       </Card>
       {creating && (
         <CreateUserDialog
@@ -267,12 +246,10 @@ function CreateUserDialog({ onCreated, onClose }: { onCreated: (r: CreateUserRes
   const [password, setPassword] = useState('');
   const [isAdmin, setIsAdmin] = useState(false);
   const [errors, setErrors] = useState<FieldErrors<UserField>>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [created, setCreated] = useState<CreateUserResponse | null>(null);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     const name = username.trim();
     const found: FieldErrors<UserField> = {
       username: !name ? 'Enter a username.' : USERNAME.test(name) ? undefined : `Use ${USERNAME_RULE}.`,
@@ -281,9 +258,7 @@ function CreateUserDialog({ onCreated, onClose }: { onCreated: (r: CreateUserRes
     };
     setErrors(found);
     if (!valid(found)) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const r = await api().createUser({
         body: {
           username: name,
@@ -296,55 +271,29 @@ function CreateUserDialog({ onCreated, onClose }: { onCreated: (r: CreateUserRes
       onCreated(r);
       if (r.generatedPassword) setCreated(r);
       else onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  if (created?.generatedPassword) {
-    return (
-      <Dialog
-        title="User created"
-        onClose={onClose}
-        data-testid="user-created"
-        footer={
-          <Button variant="primary" onClick={onClose}>
-            Done
-          </Button>
-        }
-      >
-        <p>
-          Give <strong className="mono">{created.user.username}</strong> this password over a safe channel; they can
-          change it after logging in.
-        </p>
-        <SecretReveal label={`Password for ${created.user.username}`} value={created.generatedPassword} />
-      </Dialog>
-    );
-  }
-
-  const fieldError = (f: UserField) => errors[f] ?? serverFieldError(error, f);
+  const fieldError = (f: UserField) => errors[f] ?? serverFieldError(action.error, f);
   return (
-    <Dialog
+    <FormDialog
       title="Create a user"
+      submitLabel="Create user"
+      onSubmit={submit}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
-      dismissable={!busy}
-      footer={
-        <>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" loading={busy}>
-            Create user
-          </Button>
-        </>
+      action={action}
+      fields={['username', 'displayName', 'email', 'password']}
+      errorTitle="Not created"
+      result={
+        created?.generatedPassword
+          ? {
+              title: 'User created',
+              content: <PasswordCreated username={created.user.username} password={created.generatedPassword} />,
+              'data-testid': 'user-created',
+            }
+          : null
       }
     >
-      {error !== null && !isFieldError(error, ['username', 'displayName', 'email', 'password']) && (
-        <ErrorBanner error={error} title="Not created" />
-      )}
       <Field label="Username" error={fieldError('username')}>
         {(p) => (
           <Input
@@ -384,6 +333,19 @@ function CreateUserDialog({ onCreated, onClose }: { onCreated: (r: CreateUserRes
         checked={isAdmin}
         onChange={(e) => setIsAdmin(e.target.checked)}
       />
-    </Dialog>
+    </FormDialog>
+  );
+}
+
+/** The password the server generated for a new user, shown this once. */
+function PasswordCreated({ username, password }: { username: string; password: string }) {
+  return (
+    <>
+      <p>
+        Give <strong className="mono">{username}</strong> this password over a safe channel; they can change it after
+        logging in.
+      </p>
+      <SecretReveal label={`Password for ${username}`} value={password} />
+    </>
   );
 }
