@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { Field } from '../components/Field.js';
 import { FormDialog } from '../components/FormDialog.js';
 import { Input, Select } from '../components/Input.js';
-import { USERNAME, USERNAME_RULE } from '../forms.js';
+import { serverFieldError, USERNAME, USERNAME_RULE } from '../forms.js';
 import { useAction, useResource } from '../hooks.js';
 
 export interface MemberDialogProps<R extends string> {
@@ -70,7 +70,7 @@ export function MemberDialog<R extends string>({
           User <strong className="mono">{fixedUsername}</strong>
         </p>
       ) : (
-        <Field label="Username" error={usernameError}>
+        <Field label="Username" error={usernameError ?? serverFieldError(action.error, 'username')}>
           {(p) => (
             <Input
               {...p}
