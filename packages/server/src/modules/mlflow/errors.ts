@@ -6,6 +6,7 @@ import {
   NotFoundError,
   TooManyRequestsError,
   UnauthenticatedError,
+  UnavailableError,
 } from '../../core/errors.js';
 
 export interface MlflowErrorBody {
@@ -21,13 +22,24 @@ const CODES: [new (...args: never[]) => DomainError, string, number][] = [
   [ForbiddenError, 'PERMISSION_DENIED', 403],
   [UnauthenticatedError, 'UNAUTHENTICATED', 401],
   [TooManyRequestsError, 'REQUEST_LIMIT_EXCEEDED', 429],
+  // The one transient failure: the client retries 503, which is what a store outage calls for.
+  [UnavailableError, 'TEMPORARILY_UNAVAILABLE', 503],
 ];
+
+/** What MLflow clients make of an unknown endpoint: they fall back to older APIs on this code. */
+export function endpointNotFound(method: string, url: string): MlflowErrorBody {
+  return { error_code: 'ENDPOINT_NOT_FOUND', message: `No API found for '${method} ${url.split('?')[0]}'` };
+}
 
 /**
  * Maps any error to MLflow's `{error_code, message}`. Deterministic failures are always 4xx: the
  * MLflow client retries 5xx answers for minutes, so a 5xx must mean "try again" and nothing else.
  */
-export function toMlflowError(err: unknown, requestId: string): { status: number; body: MlflowErrorBody } {
+export function toMlflowError(
+  err: unknown,
+  requestId: string,
+  bodyLimitBytes?: number,
+): { status: number; body: MlflowErrorBody } {
   if (err instanceof DomainError) {
     const [, code, status] = CODES.find(([cls]) => err instanceof cls) ?? [DomainError, 'INVALID_PARAMETER_VALUE', 400];
     return { status, body: { error_code: code, message: err.message } };
@@ -37,7 +49,11 @@ export function toMlflowError(err: unknown, requestId: string): { status: number
     const message =
       e.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
         ? `Malformed JSON in request body: ${e.message}`
-        : (e.message ?? 'bad request');
+        : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimitBytes
+          ? `Request body is too large: this server accepts at most ${bodyLimitBytes} bytes`
+          : e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? `${e.message}; send the request body as application/json`
+            : (e.message ?? 'bad request');
     return { status: e.statusCode === 413 ? 413 : 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message } };
   }
   return {

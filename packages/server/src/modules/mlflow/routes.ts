@@ -4,7 +4,7 @@ import type { Caller } from '../../core/auth.js';
 import { InputError } from '../../core/errors.js';
 import { callerOf } from '../../core/request.js';
 import type { Experiment, Metric, Run, RunInfo, TrackingService } from '../tracking/service.js';
-import { toMlflowError } from './errors.js';
+import { endpointNotFound, toMlflowError } from './errors.js';
 
 /*
  * MLflow's tracking REST API (the subset the MLflow client calls for tracking), as a thin adapter
@@ -16,6 +16,8 @@ import { toMlflowError } from './errors.js';
 type Body = Record<string, unknown>;
 
 const PREFIX = '/api/2.0/mlflow';
+/** Where MLflow clients look for endpoints, and on a miss expect ENDPOINT_NOT_FOUND to fall back. */
+const CLIENT_PREFIXES = [PREFIX, '/api/3.0/mlflow'];
 
 function body(req: FastifyRequest): Body {
   const b = req.body;
@@ -94,10 +96,20 @@ type Handler = (caller: Caller, b: Body, q: Record<string, string | undefined>) 
 export function mlflowRoutes(tracking: TrackingService) {
   return async (app: FastifyInstance) => {
     app.setErrorHandler((err, req, reply) => {
-      const { status, body: b } = toMlflowError(err, req.id);
+      const { status, body: b } = toMlflowError(err, req.id, app.initialConfig.bodyLimit);
       if (status >= 500) req.log.error({ err, reqId: req.id }, 'MLflow request failed');
       return reply.code(status).send(b);
     });
+    // Unknown routes under MLflow's prefixes answer as MLflow's server does (the client reads an
+    // HTML 404 from it as ENDPOINT_NOT_FOUND), so clients that probe newer APIs fall back.
+    for (const prefix of CLIENT_PREFIXES) {
+      await app.register(
+        async (scope) => {
+          scope.setNotFoundHandler((req, reply) => reply.code(404).send(endpointNotFound(req.method, req.url)));
+        },
+        { prefix },
+      );
+    }
     // MLflow's own liveness route, which its tooling probes.
     app.get('/health', { config: { public: true }, schema: { hide: true } }, async (_req, reply) =>
       reply.type('text/plain').send('OK'),

@@ -12,32 +12,60 @@ export const LIMITS = {
   paramValueLength: 6000,
   tagValueLength: 8000,
   experimentNameLength: 500,
-  experimentTagValueLength: 5000,
+  experimentTagValueLength: 20000,
   runNameLength: 500,
 } as const;
 
-const KEY = /^[/\w.\- :]*$/u;
+/*
+ * MLflow's name rule is the Python regex ^[/\w.\- :]*$ on a str, where \w is Unicode-aware: letters
+ * and digits of any script pass ("précision", "損失"), while emoji, control, format (zero-width,
+ * bidi override) and combining characters do not. \p{L}\p{N}_ is the same set in JavaScript.
+ */
+const KEY = /^[/\p{L}\p{N}_.\- :]*$/u;
+const BAD_CHARACTERS =
+  'Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).';
 
-/** Metric, param and tag keys: MLflow's character set, no traversal, at most 250 characters. */
-export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): string {
+/** Python's posixpath.normpath, which MLflow uses to refuse names that would resolve to other names. */
+export function posixNormpath(p: string): string {
+  if (p === '') return '.';
+  const lead = p.startsWith('/') ? (p.startsWith('//') && !p.startsWith('///') ? 2 : 1) : 0;
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..' || (lead === 0 && out.length === 0) || out[out.length - 1] === '..') out.push(part);
+    else if (out.length > 0) out.pop();
+  }
+  const joined = '/'.repeat(lead) + out.join('/');
+  return joined || '.';
+}
+
+/** MLflow's invalid_value(): `Invalid value <json> for parameter '<path>' supplied: <why>`. */
+const invalidValue = (path: string, value: unknown, why: string) =>
+  `Invalid value ${JSON.stringify(value)} for parameter '${path}' supplied: ${why}`;
+
+/**
+ * Metric, param and tag keys, by MLflow's rules: its character set, at most 250 characters, and
+ * nothing a file system would read as another name (`..`, `.`, `a//b`, `a/`, a leading `/`), since
+ * keys can become file names. `path` names the field in messages (e.g. `metrics[3].key`).
+ */
+export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown, path = 'key'): string {
   if (typeof key !== 'string' || key.length === 0)
-    throw new InputError(`Missing value for required ${kind} key`, 'key');
+    throw new InputError(`Missing value for required ${kind} key (parameter '${path}')`, 'key');
   if (key.length > LIMITS.keyLength) {
     throw new InputError(
       `${cap(kind)} key '${key.slice(0, 50)}...' had length ${key.length}, which exceeded length limit of ${LIMITS.keyLength}`,
       'key',
     );
   }
-  // MLflow allows these characters in keys; \w is ASCII-only there, so unicode letters are refused too.
-  if (!KEY.test(key) || /[^\x20-\x7e]/.test(key)) {
+  if (!KEY.test(key)) throw new InputError(invalidValue(path, key, BAD_CHARACTERS), 'key');
+  const norm = posixNormpath(key);
+  if (norm !== key || norm === '.' || norm.startsWith('..') || norm.startsWith('/')) {
     throw new InputError(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
-      'key',
-    );
-  }
-  if (key.split('/').some((part) => part === '..' || part === '.') || key.startsWith('/')) {
-    throw new InputError(
-      `Invalid ${kind} name: '${key}'. Names cannot be absolute paths or contain '.' or '..' segments.`,
+      invalidValue(
+        path,
+        key,
+        `Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${norm}'`,
+      ),
       'key',
     );
   }
@@ -46,6 +74,9 @@ export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): str
 
 export function validateValue(kind: 'param' | 'tag', key: string, value: unknown): string {
   if (typeof value !== 'string') throw new InputError(`${cap(kind)} '${key}' must have a string value`, 'value');
+  // Text columns cannot hold NUL on PostgreSQL; refused on every engine alike.
+  if (value.includes('\u0000'))
+    throw new InputError(`${cap(kind)} '${key}' has a NUL character in its value, which cannot be stored`, 'value');
   const max = kind === 'param' ? LIMITS.paramValueLength : LIMITS.tagValueLength;
   if (value.length > max) {
     throw new InputError(
@@ -56,20 +87,33 @@ export function validateValue(kind: 'param' | 'tag', key: string, value: unknown
   return value;
 }
 
-/** MLflow clients send NaN and ±Infinity as JSON strings; numbers pass through. */
-export function parseMetricValue(key: string, value: unknown): number {
-  if (typeof value === 'number' && !Number.isNaN(value)) return value;
-  if (value === 'NaN' || (typeof value === 'number' && Number.isNaN(value))) return Number.NaN;
-  if (value === 'Infinity' || value === 'inf') return Number.POSITIVE_INFINITY;
-  if (value === '-Infinity' || value === '-inf') return Number.NEGATIVE_INFINITY;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+/**
+ * A metric value as MLflow's server parses a JSON double: a number, or a string Python's float()
+ * reads (clients send NaN and ±Infinity as "NaN", "Infinity", "-Infinity"; "inf" and case
+ * variants pass there too).
+ */
+export function parseMetricValue(key: string, value: unknown, path = 'value'): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    const special = /^\s*([+-]?)(nan|inf|infinity)\s*$/i.exec(value);
+    if (special) {
+      if (special[2]!.toLowerCase() === 'nan') return Number.NaN;
+      return special[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    }
+    const n = Number(value);
+    if (value.trim() !== '' && Number.isFinite(n)) return n;
+  }
   throw new InputError(
-    `Got invalid value ${JSON.stringify(value)} for metric '${key}' (timestamp and step must be integers, value a number)`,
+    `${invalidValue(path, value ?? null, `metric '${key}'`)}. Please specify value as a valid double (64-bit floating point)`,
     'value',
   );
 }
 
-export function parseInteger(what: string, value: unknown, fallback?: number): number {
+/**
+ * An int64 field as protobuf's JSON reader takes it: an integral number or a string of digits.
+ * `min` refuses smaller values (MLflow: timestamps are nonnegative).
+ */
+export function parseInteger(what: string, value: unknown, fallback?: number, min?: number): number {
   if (value === undefined || value === null) {
     if (fallback !== undefined) return fallback;
     throw new InputError(`Missing value for required parameter '${what}'`, what);
@@ -77,6 +121,11 @@ export function parseInteger(what: string, value: unknown, fallback?: number): n
   const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n))
     throw new InputError(`Invalid value ${JSON.stringify(value)} for parameter '${what}': expected an integer`, what);
+  if (min !== undefined && n < min)
+    throw new InputError(
+      `Invalid value ${JSON.stringify(value)} for parameter '${what}': must be at least ${min}`,
+      what,
+    );
   return n;
 }
 

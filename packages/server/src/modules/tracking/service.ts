@@ -101,6 +101,10 @@ export function runInfoView(r: RunRow): RunInfo {
   };
 }
 
+const RUN_NAME_RULE = `run_name must be a string of at most ${LIMITS.runNameLength} characters, without NUL`;
+const validRunName = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= LIMITS.runNameLength && !v.includes('\u0000');
+
 const metricOf = (m: Pick<MetricRow, 'key' | 'value' | 'is_nan' | 'step' | 'timestamp'>): Metric => ({
   key: m.key,
   value: m.is_nan ? Number.NaN : m.value,
@@ -233,7 +237,8 @@ export class TrackingService {
   async getExperimentByName(caller: Caller, name: string, projectId?: string): Promise<Experiment> {
     const pid = projectId ?? (await this.projectForCaller(caller));
     await this.access.requireProjectId(caller, pid, 'viewer', null, () => new NotFoundError('no such project'));
-    const e = await this.store.experimentByName(pid, name);
+    // Names never hold NUL (validateExperimentName), and PostgreSQL cannot even compare one.
+    const e = name.includes('\u0000') ? undefined : await this.store.experimentByName(pid, name);
     if (!e) throw new NotFoundError(`Could not find experiment with name '${name}'`);
     return experimentView(e, await this.tagsOf(e.id));
   }
@@ -268,9 +273,9 @@ export class TrackingService {
   async setExperimentTag(caller: Caller, id: string, key: unknown, value: unknown): Promise<void> {
     const e = await this.writableExperiment(caller, id, null);
     const k = validateKey('tag', key);
-    if (typeof value !== 'string' || value.length > LIMITS.experimentTagValueLength) {
+    if (typeof value !== 'string' || value.length > LIMITS.experimentTagValueLength || value.includes('\u0000')) {
       throw new InputError(
-        `Experiment tag '${k}' must have a string value of at most ${LIMITS.experimentTagValueLength} characters`,
+        `Experiment tag '${k}' must have a string value of at most ${LIMITS.experimentTagValueLength} characters, without NUL`,
         'value',
       );
     }
@@ -294,8 +299,8 @@ export class TrackingService {
       return { key, value: validateValue('tag', key, t.value) };
     });
     const given = input.runName ?? tags.find((t) => t.key === 'mlflow.runName')?.value;
-    if (given !== undefined && (typeof given !== 'string' || given.length > LIMITS.runNameLength)) {
-      throw new InputError(`run_name must be a string of at most ${LIMITS.runNameLength} characters`, 'run_name');
+    if (given !== undefined && !validRunName(given)) {
+      throw new InputError(RUN_NAME_RULE, 'run_name');
     }
     const id = randomBytes(16).toString('hex');
     const name = (given as string | undefined) || `run-${id.slice(0, 8)}`;
@@ -345,11 +350,8 @@ export class TrackingService {
         'status',
       );
     }
-    if (
-      input.runName !== undefined &&
-      (typeof input.runName !== 'string' || input.runName.length > LIMITS.runNameLength)
-    ) {
-      throw new InputError(`run_name must be a string of at most ${LIMITS.runNameLength} characters`, 'run_name');
+    if (input.runName !== undefined && !validRunName(input.runName)) {
+      throw new InputError(RUN_NAME_RULE, 'run_name');
     }
     const patch = {
       ...(input.status !== undefined ? { status: input.status as RunStatus } : {}),
@@ -382,31 +384,24 @@ export class TrackingService {
     const metricsIn = input.metrics ?? [];
     const paramsIn = input.params ?? [];
     const tagsIn = input.tags ?? [];
-    if (metricsIn.length > LIMITS.metricsPerBatch) {
-      throw new InputError(
-        `A batch logging request can contain at most ${LIMITS.metricsPerBatch} metrics. Got ${metricsIn.length} metrics.`,
-        'metrics',
-      );
-    }
-    if (paramsIn.length > LIMITS.paramsTagsPerBatch) {
-      throw new InputError(
-        `A batch logging request can contain at most ${LIMITS.paramsTagsPerBatch} params. Got ${paramsIn.length} params.`,
-        'params',
-      );
-    }
-    if (tagsIn.length > LIMITS.paramsTagsPerBatch) {
-      throw new InputError(
-        `A batch logging request can contain at most ${LIMITS.paramsTagsPerBatch} tags. Got ${tagsIn.length} tags.`,
-        'tags',
-      );
-    }
-    const total = metricsIn.length + paramsIn.length + tagsIn.length;
-    if (total > LIMITS.entitiesPerBatch) {
-      throw new InputError(
-        `A batch logging request can contain at most ${LIMITS.entitiesPerBatch} total entities. Got ${total}.`,
-        'metrics',
-      );
-    }
+    // MLflow's messages (mlflow/utils/validation.py _validate_batch_limit), checked in its order.
+    const tooMany = (what: string, limit: number, got: number, field: string) => {
+      if (got > limit) {
+        throw new InputError(
+          `A batch logging request can contain at most ${limit} ${what}. Got ${got} ${what}. Please split up ${what} across multiple requests and try again.`,
+          field,
+        );
+      }
+    };
+    tooMany('metrics', LIMITS.metricsPerBatch, metricsIn.length, 'metrics');
+    tooMany('params', LIMITS.paramsTagsPerBatch, paramsIn.length, 'params');
+    tooMany('tags', LIMITS.paramsTagsPerBatch, tagsIn.length, 'tags');
+    tooMany(
+      'metrics, params, and tags',
+      LIMITS.entitiesPerBatch,
+      metricsIn.length + paramsIn.length + tagsIn.length,
+      'metrics',
+    );
     if (run.lifecycle_stage !== 'active') {
       throw new InputError(
         `The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`,
@@ -414,22 +409,22 @@ export class TrackingService {
       );
     }
     const now = this.clock.now();
-    const metrics: MetricRow[] = metricsIn.map((m) => {
-      const key = validateKey('metric', m.key);
-      const value = parseMetricValue(key, m.value);
+    const metrics: MetricRow[] = metricsIn.map((m, i) => {
+      const key = validateKey('metric', m.key, `metrics[${i}].key`);
+      const value = parseMetricValue(key, m.value, `metrics[${i}].value`);
       const nan = Number.isNaN(value);
       return {
         run_id: runId,
         key,
         value: nan ? 0 : value,
         is_nan: nan ? 1 : 0,
-        step: parseInteger('step', m.step, 0),
-        timestamp: parseInteger('timestamp', m.timestamp, now),
+        step: parseInteger(`metrics[${i}].step`, m.step, 0),
+        timestamp: parseInteger(`metrics[${i}].timestamp`, m.timestamp, now, 0),
       };
     });
     const params = new Map<string, string>();
-    for (const p of paramsIn) {
-      const key = validateKey('param', p.key);
+    for (const [i, p] of paramsIn.entries()) {
+      const key = validateKey('param', p.key, `params[${i}].key`);
       const value = validateValue('param', key, typeof p.value === 'number' ? String(p.value) : p.value);
       const dup = params.get(key);
       if (dup !== undefined && dup !== value) {
@@ -440,14 +435,20 @@ export class TrackingService {
       }
       params.set(key, value);
     }
-    const tags = tagsIn.map((t) => {
-      const key = validateKey('tag', t.key);
+    const tags = tagsIn.map((t, i) => {
+      const key = validateKey('tag', t.key, `tags[${i}].key`);
       return { key, value: validateValue('tag', key, t.value) };
     });
     await this.audit.change(caller, async (tx) => {
       const s = this.store.with(tx);
-      const existing = await s.paramsOf(runId, [...params.keys()]);
-      for (const e of existing) {
+      await s.insertParams(
+        runId,
+        [...params].map(([key, value]) => ({ key, value })),
+      );
+      // Compared after the insert, not before: a concurrent batch may have logged the same key a
+      // moment ago, and only the insert waits for it. Any difference rolls the whole batch back.
+      const stored = await s.paramsOf(runId, [...params.keys()]);
+      for (const e of stored) {
         const v = params.get(e.key)!;
         if (e.value !== v) {
           throw new InputError(
@@ -456,10 +457,6 @@ export class TrackingService {
           );
         }
       }
-      await s.insertParams(
-        runId,
-        [...params].map(([key, value]) => ({ key, value })),
-      );
       await s.setTags(runId, tags);
       await s.insertMetrics(metrics);
     });
@@ -467,6 +464,7 @@ export class TrackingService {
 
   async deleteTag(caller: Caller, runId: string, key: string): Promise<void> {
     await this.writableRun(caller, runId, null);
+    validateKey('tag', key);
     if (!(await this.store.deleteTag(runId, key))) {
       throw new NotFoundError(`No tag with name: ${key} in run with id ${runId}`);
     }
@@ -480,6 +478,8 @@ export class TrackingService {
     opts: { maxResults?: number; pageToken?: string },
   ): Promise<{ metrics: Metric[]; nextPageToken: string | null }> {
     await this.readableRun(caller, runId);
+    // No stored key holds NUL (keys are validated), and PostgreSQL cannot even compare one.
+    if (key.includes('\u0000')) return { metrics: [], nextPageToken: null };
     const limit = Math.min(opts.maxResults ?? 25_000, 25_000);
     let offset = 0;
     if (opts.pageToken) {

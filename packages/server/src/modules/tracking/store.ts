@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { InputError } from '../../core/errors.js';
 import type { DB, ExperimentsTable, LifecycleStage, MetricRowFields, RunsTable } from '../../db/schema.js';
 
 export type ExperimentRow = Selectable<ExperimentsTable>;
@@ -96,23 +97,31 @@ export class TrackingStore {
       .execute();
   }
 
-  /** Inserts params that are new; callers have checked that existing ones keep their value. */
+  /**
+   * Inserts params that are new and leaves existing ones alone; callers compare the stored values
+   * afterwards (see TrackingService.logBatch). Rows are written in key order, as by every writer, so
+   * concurrent batches on PostgreSQL take their row locks in one order and cannot deadlock.
+   */
   async insertParams(runId: string, params: KeyValue[]) {
     if (params.length === 0) return;
     await this.db
       .insertInto('run_params')
-      .values(params.map((p) => ({ run_id: runId, ...p })))
+      .values(byKey(params).map((p) => ({ run_id: runId, ...p })))
       .onConflict((oc) => oc.columns(['run_id', 'key']).doNothing())
-      .execute();
+      .execute()
+      .catch(rethrowIndexLimit);
   }
 
+  /** Sets tags (last value wins), in key order for the same reason as {@link insertParams}. */
   async setTags(runId: string, tags: KeyValue[]) {
-    for (const t of tags) {
+    const last = new Map(tags.map((t) => [t.key, t.value]));
+    for (const [key, value] of [...last].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       await this.db
         .insertInto('run_tags')
-        .values({ run_id: runId, ...t })
-        .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({ value: t.value }))
-        .execute();
+        .values({ run_id: runId, key, value })
+        .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({ value }))
+        .execute()
+        .catch(rethrowIndexLimit);
     }
   }
 
@@ -144,7 +153,9 @@ export class TrackingStore {
       const cur = latest.get(k);
       if (!cur || newer(m, cur)) latest.set(k, m);
     }
-    for (const m of latest.values()) {
+    // In (run, key) order, so concurrent batches lock latest rows in one order (no deadlocks).
+    const ordered = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, m]) => m);
+    for (const m of ordered) {
       await this.db
         .insertInto('latest_metrics')
         .values(m)
@@ -182,6 +193,24 @@ export class TrackingStore {
       .limit(limit)
       .execute();
   }
+}
+
+const byKey = <T extends { key: string }>(rows: T[]): T[] =>
+  [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+/**
+ * PostgreSQL refuses a btree index entry over 2704 bytes (error 54000), which the (key, value)
+ * indexes of run_params and run_tags meet with long incompressible values well inside MLflow's
+ * limits. Until those indexes change, such a value is a clear 400, not a 5xx the client retries.
+ */
+function rethrowIndexLimit(err: unknown): never {
+  if ((err as { code?: string } | null)?.code === '54000') {
+    throw new InputError(
+      'Value too large for this server to index: on PostgreSQL, param and tag values are limited to about 2700 bytes',
+      'value',
+    );
+  }
+  throw err;
 }
 
 function newer(a: MetricRow, b: MetricRow): boolean {
