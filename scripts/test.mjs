@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript test suites with node's test runner (through with-postgres.mjs, so store
-// tests can run on SQLite and PostgreSQL). Usage: npm test [-- files...]
+// Runs the TypeScript test suites with node's test runner (through with-postgres.mjs and
+// with-s3.mjs, so store tests can run on SQLite and PostgreSQL, and artifact tests on a local folder
+// and a real S3-compatible server). Usage: npm test [-- files...]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,8 @@ const res = spawnSync(
   process.execPath,
   [
     path.join(root, 'scripts/with-postgres.mjs'),
+    process.execPath,
+    path.join(root, 'scripts/with-s3.mjs'),
     process.execPath,
     '--import',
     'tsx',

@@ -382,3 +382,32 @@ def test_invalid_keys_and_values_are_refused() -> None:
     data = MlflowClient().get_run(run.info.run_id).data
     assert data.params == {} and data.metrics == {}
     assert "t" not in data.tags
+
+
+def test_search_runs_with_filter_order_by_and_pagination() -> None:
+    exp_id = mlflow.set_experiment(unique("search")).experiment_id
+    for i in range(7):
+        with mlflow.start_run(run_name=f"r{i}"):
+            mlflow.log_metric("acc", i / 10)
+            mlflow.log_param("lr", str(i))
+            mlflow.set_tag("kind", "even" if i % 2 == 0 else "odd")
+    df = mlflow.search_runs([exp_id], filter_string="metrics.acc > 0.25", order_by=["metrics.acc DESC"])
+    assert list(df["metrics.acc"]) == [0.6, 0.5, 0.4, 0.3]
+    client = MlflowClient()
+    odd = client.search_runs([exp_id], "tags.kind = 'odd' AND params.lr != '1'", order_by=["params.lr ASC"])
+    assert [r.data.params["lr"] for r in odd] == ["3", "5"]
+    seen: list[str] = []
+    page = client.search_runs([exp_id], max_results=3)
+    seen += [r.info.run_id for r in page]
+    while page.token:
+        page = client.search_runs([exp_id], max_results=3, page_token=page.token)
+        seen += [r.info.run_id for r in page]
+    assert len(seen) == 7 and len(set(seen)) == 7
+    assert _error_code(lambda: client.search_runs([exp_id], "metrics.acc > 1 OR metrics.acc < 0")) == "INVALID_PARAMETER_VALUE"
+
+
+def test_search_experiments() -> None:
+    name = unique("findme")
+    mlflow.set_experiment(name)
+    found = MlflowClient().search_experiments(filter_string=f"name = '{name}'")
+    assert [e.name for e in found] == [name]

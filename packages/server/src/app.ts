@@ -47,6 +47,7 @@ import { teamRoutes } from './modules/teams/routes.js';
 import { TeamsService } from './modules/teams/service.js';
 import { TeamStore } from './modules/teams/store.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
+import { TrackingSearchService } from './modules/tracking/search-service.js';
 import { TrackingService } from './modules/tracking/service.js';
 import { TrackingStore } from './modules/tracking/store.js';
 import { JobService } from './modules/jobs/service.js';
@@ -77,6 +78,7 @@ export interface Services {
   secrets: SecretsService;
   auditQueries: AuditService;
   tracking: TrackingService;
+  trackingSearch: TrackingSearchService;
   jobs: JobService;
 }
 
@@ -222,6 +224,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         onSettled: (j) => metrics.jobsSettled.inc({ kind: j.kind, outcome: j.type }),
       })
     : null;
+  const trackingStore = new TrackingStore(database.db);
+  const tracking = new TrackingService(trackingStore, projectStore, access, audit, clock);
   const services: Services = {
     authenticator,
     access,
@@ -233,7 +237,15 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     projects: new ProjectsService(projectStore, teamStore, identityStore, access, audit, clock),
     secrets: new SecretsService(new SecretStore(database.db), secretBox, access, audit, clock),
     auditQueries: new AuditService(audit, access, projectStore),
-    tracking: new TrackingService(new TrackingStore(database.db), projectStore, access, audit, clock),
+    tracking,
+    trackingSearch: new TrackingSearchService(
+      database.db,
+      database.engine,
+      trackingStore,
+      tracking,
+      projectStore,
+      access,
+    ),
     jobs: new JobService(
       jobStore,
       handlers,
@@ -401,8 +413,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(secretRoutes(services.secrets));
     await http.register(auditRoutes(services.auditQueries));
     await http.register(jobRoutes(services.jobs));
-    await http.register(trackingRoutes(services.tracking));
-    await http.register(mlflowRoutes(services.tracking));
+    await http.register(trackingRoutes(services.tracking, services.trackingSearch));
+    await http.register(mlflowRoutes(services.tracking, services.trackingSearch));
     if (portalIndex) await registerPortal(http, portalDir);
   }
 

@@ -55,6 +55,8 @@ interface Rule {
 }
 
 const PASSWORD = 'walk-password-123';
+/** Set in before(); the body builders of the table read it. */
+let walkExperimentId = '';
 
 const PERMISSIONS: Record<string, Rule> = {
   health: { allow: PRINCIPALS },
@@ -109,6 +111,10 @@ const PERMISSIONS: Record<string, Rule> = {
   createExperiment: { allow: PROJECT_DEVELOPERS, body: (n) => ({ name: `walk-exp-${n}` }) },
   getExperiment: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.experimentId }) },
   getRun: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId }) },
+  searchRuns: {
+    allow: PROJECT_VIEWERS,
+    body: () => ({ experimentIds: [walkExperimentId], filter: 'metrics.loss > 0', orderBy: ['metrics.loss DESC'] }),
+  },
   getMetricHistory: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId, key: 'loss' }) },
 
   enqueueJob: { allow: SIGNED_IN, body: () => ({ kind: 'system.noop' }) },
@@ -202,6 +208,7 @@ for (const engine of ENGINES) {
       const job = await asAdmin('POST', '/api/v1/jobs', { kind: 'system.noop', runAt: '2999-01-01T00:00:00Z' });
       const experiment = await asAdmin('POST', '/api/v1/projects/proj/experiments', { name: 'walk' });
       const experimentId = experiment.json<{ experimentId: string }>().experimentId;
+      walkExperimentId = experimentId;
       const run = await asAdmin('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId });
       const runId = run.json<{ run: { info: { run_id: string } } }>().run.info.run_id;
       await asAdmin('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'loss', value: 1, step: 0 });

@@ -68,6 +68,8 @@ import type {
   RemoveTeamMemberResponse,
   RevokeTokenParams,
   RevokeTokenResponse,
+  SearchRunsParams,
+  SearchRunsResponse,
   SetPasswordParams,
   SetPasswordResponse,
   SetProjectMemberParams,
@@ -501,6 +503,25 @@ export class HangarClient extends HttpClient {
         path: '/api/v1/projects/{project}/secrets/{name}',
         pathParams: { project: args.project, name: args.name },
         response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Search runs with MLflow's filter grammar, order_by and page tokens (viewers of each experiment).
+   *
+   * `POST /api/v1/runs/search`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async searchRuns(args: SearchRunsParams, options?: RequestOptions): Promise<SearchRunsResponse> {
+    return this.request<SearchRunsResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/runs/search',
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
       },
       options,
     );

@@ -98,6 +98,31 @@ export interface ProjectMember {
   username: string;
 }
 
+export interface Run {
+  data: {
+    metrics: Metric[];
+    params: {
+      key: string;
+      value: string;
+    }[];
+    tags: {
+      key: string;
+      value: string;
+    }[];
+  };
+  info: {
+    artifactUri: string;
+    endTime: number | null;
+    experimentId: string;
+    lifecycleStage: 'active' | 'deleted';
+    runId: string;
+    runName: string;
+    startTime: number;
+    status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+    userId: string;
+  };
+}
+
 export interface Secret {
   /** @format date-time */
   createdAt: string;
@@ -701,6 +726,41 @@ export interface DeleteSecretParams {
 /** Successful response of `deleteSecret`. */
 export type DeleteSecretResponse = void;
 
+// searchRuns: POST /api/v1/runs/search
+
+/** Request body of `searchRuns`. */
+export interface SearchRunsBody {
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  experimentIds: string[];
+  /** @maxLength 10000 */
+  filter?: string;
+  /**
+   * @minimum 1
+   * @maximum 50000
+   */
+  maxResults?: number;
+  /** @maxItems 20 */
+  orderBy?: string[];
+  /** @maxLength 2000 */
+  pageToken?: string;
+  viewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+}
+
+/** Arguments of `searchRuns`. */
+export interface SearchRunsParams {
+  /** The request body. */
+  body: SearchRunsBody;
+}
+
+/** Successful response of `searchRuns`. */
+export interface SearchRunsResponse {
+  items: Run[];
+  nextPageToken: string | null;
+}
+
 // getRun: GET /api/v1/runs/{id}
 
 /** Arguments of `getRun`. */
@@ -713,30 +773,7 @@ export interface GetRunParams {
 }
 
 /** Successful response of `getRun`. */
-export interface GetRunResponse {
-  data: {
-    metrics: Metric[];
-    params: {
-      key: string;
-      value: string;
-    }[];
-    tags: {
-      key: string;
-      value: string;
-    }[];
-  };
-  info: {
-    artifactUri: string;
-    endTime: number | null;
-    experimentId: string;
-    lifecycleStage: 'active' | 'deleted';
-    runId: string;
-    runName: string;
-    startTime: number;
-    status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
-    userId: string;
-  };
-}
+export type GetRunResponse = Run;
 
 // getMetricHistory: GET /api/v1/runs/{id}/metrics/{key}/history
 

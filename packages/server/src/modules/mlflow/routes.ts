@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/auth.js';
 import { InputError } from '../../core/errors.js';
 import { callerOf } from '../../core/request.js';
+import type { ViewType } from '../tracking/search/index.js';
+import type { TrackingSearchService } from '../tracking/search-service.js';
 import type { Experiment, Metric, Run, RunInfo, TrackingService } from '../tracking/service.js';
 import { endpointNotFound, toMlflowError } from './errors.js';
 
@@ -93,7 +95,7 @@ export const runJson = (r: Run) => ({
 
 type Handler = (caller: Caller, b: Body, q: Record<string, string | undefined>) => Promise<unknown>;
 
-export function mlflowRoutes(tracking: TrackingService) {
+export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchService) {
   return async (app: FastifyInstance) => {
     app.setErrorHandler((err, req, reply) => {
       const { status, body: b } = toMlflowError(err, req.id, app.initialConfig.bodyLimit);
@@ -216,5 +218,51 @@ export function mlflowRoutes(tracking: TrackingService) {
       });
       return { metrics: r.metrics.map(metricJson), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
     });
+
+    post('runs/search', async (c, b) => {
+      const r = await search.searchRuns(c, {
+        experimentIds: stringList(b, 'experiment_ids', true) ?? [],
+        filter: str(b, 'filter', false),
+        orderBy: stringList(b, 'order_by'),
+        maxResults: optionalInt(b, 'max_results'),
+        pageToken: str(b, 'page_token', false),
+        viewType: str(b, 'run_view_type', false) as ViewType | undefined,
+      });
+      return { runs: r.runs.map(runJson), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
+    });
+    post('experiments/search', async (c, b) => {
+      const r = await search.searchExperiments(c, {
+        filter: str(b, 'filter', false),
+        orderBy: stringList(b, 'order_by'),
+        maxResults: optionalInt(b, 'max_results'),
+        pageToken: str(b, 'page_token', false),
+        viewType: str(b, 'view_type', false) as ViewType | undefined,
+      });
+      return {
+        experiments: r.experiments.map(experimentJson),
+        ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}),
+      };
+    });
   };
+}
+
+/** A list of strings; with `ids`, numbers are accepted too (experiment ids written as numbers). */
+function stringList(b: Body, key: string, ids = false): string[] | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  const ok = (x: unknown) => typeof x === 'string' || (ids && typeof x === 'number');
+  if (!Array.isArray(v) || !v.every(ok)) {
+    throw new InputError(`Invalid value for parameter '${key}': expected a list of strings`, key);
+  }
+  return v.map(String);
+}
+
+function optionalInt(b: Body, key: string): number | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    throw new InputError(`Invalid value ${JSON.stringify(v)} for parameter '${key}': expected an integer`, key);
+  }
+  return n;
 }

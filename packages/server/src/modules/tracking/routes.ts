@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { Slug } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
 import { literalUnion } from '../../core/schema.js';
+import type { TrackingSearchService } from './search-service.js';
 import { RUN_STATUSES, type TrackingService } from './service.js';
 
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
@@ -57,7 +58,7 @@ const wireValue = (v: number) =>
 const wireMetric = <M extends { value: number }>(m: M) => ({ ...m, value: wireValue(m.value) });
 
 /** The native tracking API (the MLflow adapter in modules/mlflow serves the same service). */
-export function trackingRoutes(service: TrackingService): FastifyPluginAsyncTypebox {
+export function trackingRoutes(service: TrackingService, search: TrackingSearchService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/v1/projects/:project/experiments',
@@ -117,6 +118,37 @@ export function trackingRoutes(service: TrackingService): FastifyPluginAsyncType
         },
       },
       async (req) => service.getExperiment(callerOf(req), req.params.id),
+    );
+    app.post(
+      '/api/v1/runs/search',
+      {
+        schema: {
+          operationId: 'searchRuns',
+          tags,
+          summary: "Search runs with MLflow's filter grammar, order_by and page tokens (viewers of each experiment)",
+          body: Type.Object(
+            {
+              experimentIds: Type.Array(ExperimentId, { minItems: 1, maxItems: 100 }),
+              filter: Type.Optional(Type.String({ maxLength: 10_000 })),
+              orderBy: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 20 })),
+              maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000 })),
+              pageToken: Type.Optional(Type.String({ maxLength: 2000 })),
+              viewType: Type.Optional(literalUnion(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] as const)),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ items: Type.Array(RunSchema), nextPageToken: Type.Union([Type.String(), Type.Null()]) }),
+          },
+        },
+      },
+      async (req) => {
+        const r = await search.searchRuns(callerOf(req), req.body);
+        return {
+          items: r.runs.map((run) => ({ ...run, data: { ...run.data, metrics: run.data.metrics.map(wireMetric) } })),
+          nextPageToken: r.nextPageToken,
+        };
+      },
     );
     app.get(
       '/api/v1/runs/:id',

@@ -1,0 +1,52 @@
+/*
+ * The parsed form of MLflow search filters and order_by items. Keys are canonical: aliases such as
+ * `created` (start_time) or `Run name` (run_name) are resolved by the parser, so compilers never
+ * see them.
+ */
+
+export type NumericComparator = '=' | '!=' | '>' | '>=' | '<' | '<=';
+export type StringComparator = '=' | '!=' | 'LIKE' | 'ILIKE';
+export type ListComparator = 'IN' | 'NOT IN';
+export type NullComparator = 'IS NULL' | 'IS NOT NULL';
+export type Comparator = NumericComparator | StringComparator | ListComparator | NullComparator;
+
+/** Run attributes as MLflow names them (`user_id` is the user name MLflow clients see). */
+export type NumericRunAttribute = 'start_time' | 'end_time';
+export type StringRunAttribute = 'run_id' | 'run_name' | 'user_id' | 'status' | 'artifact_uri';
+export type RunAttribute = NumericRunAttribute | StringRunAttribute;
+
+export type DatasetKey = 'name' | 'digest' | 'context';
+
+export type DatasetClause =
+  | { type: 'dataset'; key: DatasetKey; comparator: StringComparator; value: string }
+  | { type: 'dataset'; key: DatasetKey; comparator: ListComparator; values: string[] };
+
+/** One `AND`-ed comparison of a runs filter. */
+export type RunClause =
+  | { type: 'metric'; key: string; comparator: NumericComparator; value: number }
+  | { type: 'parameter' | 'tag'; key: string; comparator: StringComparator; value: string }
+  | { type: 'parameter' | 'tag'; key: string; comparator: NullComparator }
+  | { type: 'attribute'; key: NumericRunAttribute; comparator: NumericComparator; value: number }
+  | { type: 'attribute'; key: StringRunAttribute; comparator: StringComparator; value: string }
+  | { type: 'attribute'; key: 'run_id'; comparator: ListComparator; values: string[] }
+  | DatasetClause;
+
+export type ExperimentNumericAttribute = 'creation_time' | 'last_update_time';
+
+/** One `AND`-ed comparison of an experiments filter. */
+export type ExperimentClause =
+  | { type: 'attribute'; key: 'name'; comparator: StringComparator; value: string }
+  | { type: 'attribute'; key: ExperimentNumericAttribute; comparator: NumericComparator; value: number }
+  | { type: 'tag'; key: string; comparator: StringComparator; value: string }
+  | { type: 'tag'; key: string; comparator: NullComparator };
+
+export type RunOrderBy =
+  | { type: 'attribute'; key: RunAttribute; ascending: boolean }
+  | { type: 'metric' | 'parameter' | 'tag'; key: string; ascending: boolean };
+
+export type ExperimentOrderKey = 'name' | 'experiment_id' | 'creation_time' | 'last_update_time';
+
+export interface ExperimentOrderBy {
+  key: ExperimentOrderKey;
+  ascending: boolean;
+}

@@ -1,0 +1,298 @@
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { InputError } from '../../../core/errors.js';
+import type { Engine } from '../../../db/dialect.js';
+import type { DB } from '../../../db/schema.js';
+import type { RunRow } from '../store.js';
+import type { DatasetClause, NumericComparator, RunAttribute, RunClause, RunOrderBy, StringComparator } from './ast.js';
+import { byCodePoint, compareInteger, compareList, compareReal, compareText } from './compare.js';
+import {
+  afterCursor,
+  cursorOf,
+  decodePageToken,
+  encodePageToken,
+  fingerprint,
+  orderByItems,
+  sortSelections,
+  type SortKey,
+} from './keyset.js';
+import { maxResultsOf, stageOf, type ViewType } from './options.js';
+import { FILTER_LIMITS, parseRunFilter } from './parse-filter.js';
+import { parseRunOrderBy } from './parse-order-by.js';
+
+/**
+ * Compiles one `datasets.<name|digest|context>` clause to a condition on the `runs` row (e.g. an
+ * EXISTS over the run's inputs). Dataset search lands here once run inputs are stored.
+ */
+export type DatasetFilter = (clause: DatasetClause) => Expression<SqlBool>;
+
+export interface RunSearchOptions {
+  engine: Engine;
+  /** Experiments to search; the caller has already checked the caller may read them. */
+  experimentIds: readonly number[];
+  /** MLflow filter string; empty or absent matches every run. */
+  filter?: string | null;
+  /** MLflow order_by items; the order then continues by start_time DESC and run id. */
+  orderBy?: readonly string[] | null;
+  /** Page size, 1..50000; default 1000. */
+  maxResults?: number | null;
+  /** The nextPageToken of the previous page of this same search. */
+  pageToken?: string | null;
+  /** Default ACTIVE_ONLY. */
+  viewType?: ViewType | null;
+  /** Without it, `datasets.*` clauses are refused as not supported yet. */
+  datasetFilter?: DatasetFilter;
+}
+
+export interface RunSearchPage {
+  runs: RunRow[];
+  /** Null on the last page. */
+  nextPageToken: string | null;
+}
+
+/** A page query row: the run's columns plus the sort values (`k<i>g`, `k<i>v`). */
+export type RunSearchRow = RunRow & Record<string, unknown>;
+
+export interface CompiledRunSearch {
+  readonly clauses: readonly RunClause[];
+  readonly orderBy: readonly RunOrderBy[];
+  /** Selects up to maxResults + 1 rows; run it with `query.execute(db)` or read `query.compile(db)`. */
+  readonly query: RawBuilder<RunSearchRow>;
+  /** Runs the query: the page of runs and the token for the next one. */
+  execute(): Promise<RunSearchPage>;
+}
+
+const RUN_COLUMNS = [
+  'id',
+  'experiment_id',
+  'name',
+  'user_id',
+  'username',
+  'status',
+  'start_time',
+  'end_time',
+  'lifecycle_stage',
+  'artifact_uri',
+  'parent_run_id',
+] as const satisfies readonly (keyof RunRow)[];
+
+/** MLflow's run attribute names over the runs table; `user_id` is the name MLflow clients see. */
+const ATTRIBUTE_COLUMNS: Record<RunAttribute, string> = {
+  run_id: 'id',
+  run_name: 'name',
+  user_id: 'username',
+  status: 'status',
+  artifact_uri: 'artifact_uri',
+  start_time: 'start_time',
+  end_time: 'end_time',
+};
+
+const runColumn = (attribute: RunAttribute) => sql.ref(`runs.${ATTRIBUTE_COLUMNS[attribute]}`);
+const KV_TABLES = { parameter: 'run_params', tag: 'run_tags' } as const;
+
+/**
+ * How metric, param and tag clauses meet the runs row. `in`: `runs.id IN (subquery on (key,
+ * value))`, which lets the planner drive the search from the (key, value) index when a clause is
+ * selective (SQLite, 20k runs, a 1% metric filter: 0.9 ms instead of 16 ms). `exists`: a
+ * correlated EXISTS per run, for when runs are read in index order and the scan stops at the page
+ * size (default start_time order): there SQLite would otherwise drive from the index and sort
+ * everything (21 ms instead of 1.5 ms for a 50% filter). PostgreSQL plans both as a semi-join.
+ */
+export type KeyValueForm = 'in' | 'exists';
+
+function keyValueCondition(
+  form: KeyValueForm,
+  table: 'latest_metrics' | 'run_params' | 'run_tags',
+  alias: 'lm' | 'kv',
+  key: string,
+  test: RawBuilder<SqlBool>,
+): RawBuilder<SqlBool> {
+  const t = sql.table(table);
+  const a = sql.id(alias);
+  return form === 'in'
+    ? sql<SqlBool>`runs.id in (select ${a}.run_id from ${t} as ${a} where ${a}.key = ${key} and ${test})`
+    : sql<SqlBool>`exists (select 1 from ${t} as ${a} where ${a}.run_id = runs.id and ${a}.key = ${key} and ${test})`;
+}
+
+function clauseCondition(
+  engine: Engine,
+  c: RunClause,
+  form: KeyValueForm,
+  datasetFilter: DatasetFilter | undefined,
+): Expression<SqlBool> {
+  switch (c.type) {
+    case 'metric': {
+      // NaN compares like IEEE NaN: only `!=` holds (NaN is stored as 0 with is_nan = 1).
+      const test =
+        c.comparator === '!='
+          ? sql<SqlBool>`(lm.is_nan = 1 or ${compareReal(sql.ref('lm.value'), '!=', c.value)})`
+          : sql<SqlBool>`lm.is_nan = 0 and ${compareReal(sql.ref('lm.value'), c.comparator, c.value)}`;
+      return keyValueCondition(form, 'latest_metrics', 'lm', c.key, test);
+    }
+    case 'parameter':
+    case 'tag': {
+      const table = KV_TABLES[c.type];
+      if (!('value' in c)) {
+        const has = keyValueCondition('exists', table, 'kv', c.key, sql<SqlBool>`1 = 1`);
+        return c.comparator === 'IS NULL' ? sql<SqlBool>`not ${has}` : has;
+      }
+      return keyValueCondition(
+        form,
+        table,
+        'kv',
+        c.key,
+        compareText(engine, sql.ref('kv.value'), c.comparator, c.value),
+      );
+    }
+    case 'attribute':
+      if ('values' in c) return compareList(runColumn(c.key), c.comparator, c.values);
+      if (typeof c.value === 'number')
+        return compareInteger(runColumn(c.key), c.comparator as NumericComparator, c.value);
+      return compareText(engine, runColumn(c.key), c.comparator as StringComparator, c.value);
+    case 'dataset':
+      if (!datasetFilter) {
+        throw new InputError(`Searching runs by datasets.${c.key} is not supported yet`, 'filter');
+      }
+      return datasetFilter(c);
+  }
+}
+
+/**
+ * The WHERE conditions of a parsed runs filter, over a table referenced as `runs` (usable in any
+ * Kysely query: `.where((eb) => eb.and(runFilterConditions(...)))`).
+ */
+export function runFilterConditions(
+  engine: Engine,
+  clauses: readonly RunClause[],
+  options: { datasetFilter?: DatasetFilter; form?: KeyValueForm } = {},
+): Expression<SqlBool>[] {
+  return clauses.map((c) => clauseCondition(engine, c, options.form ?? 'in', options.datasetFilter));
+}
+
+interface RunSortPlan {
+  keys: SortKey[];
+  joins: RawBuilder<unknown>[];
+}
+
+function attributeKey(engine: Engine, attribute: RunAttribute, ascending: boolean): SortKey {
+  const column = runColumn(attribute);
+  if (attribute === 'start_time') return { order: column, value: column, kind: 'integer', ascending };
+  if (attribute === 'end_time') {
+    const group = sql<number>`(case when ${column} is null then 1 else 0 end)`;
+    return { order: column, value: column, kind: 'integer', ascending, group: { expr: group, max: 1 } };
+  }
+  return { order: byCodePoint(engine, column), value: column, kind: 'text', ascending };
+}
+
+/**
+ * MLflow's order: the given keys, then start_time DESC (unless ordered by it), then run id. Missing
+ * values sort last either way; for metrics NaN sorts after numbers and before missing. Metric,
+ * param and tag keys read their value through a LEFT JOIN on the (run_id, key) primary key.
+ */
+function sortPlan(engine: Engine, orderBy: readonly RunOrderBy[]): RunSortPlan {
+  const keys: SortKey[] = [];
+  const joins: RawBuilder<unknown>[] = [];
+  orderBy.forEach((o, i) => {
+    if (o.type === 'attribute') {
+      keys.push(attributeKey(engine, o.key, o.ascending));
+      return;
+    }
+    const alias = `o${i}`;
+    const col = (name: string) => sql.ref(`${alias}.${name}`);
+    const table = o.type === 'metric' ? 'latest_metrics' : KV_TABLES[o.type];
+    joins.push(
+      sql`left join ${sql.table(table)} as ${sql.id(alias)} on ${col('run_id')} = runs.id and ${col('key')} = ${o.key}`,
+    );
+    if (o.type === 'metric') {
+      const group = sql<number>`(case when ${col('run_id')} is null then 2 when ${col('is_nan')} = 1 then 1 else 0 end)`;
+      keys.push({
+        order: col('value'),
+        value: col('value'),
+        kind: 'real',
+        ascending: o.ascending,
+        group: { expr: group, max: 2 },
+      });
+    } else {
+      const group = sql<number>`(case when ${col('run_id')} is null then 1 else 0 end)`;
+      keys.push({
+        order: byCodePoint(engine, col('value')),
+        value: col('value'),
+        kind: 'text',
+        ascending: o.ascending,
+        group: { expr: group, max: 1 },
+      });
+    }
+  });
+  const has = (key: RunAttribute) => orderBy.some((o) => o.type === 'attribute' && o.key === key);
+  if (!has('start_time')) keys.push(attributeKey(engine, 'start_time', false));
+  if (!has('run_id')) keys.push(attributeKey(engine, 'run_id', true));
+  return { keys, joins };
+}
+
+function pickRun(row: RunSearchRow): RunRow {
+  const run = {} as Record<string, unknown>;
+  for (const c of RUN_COLUMNS) run[c] = row[c];
+  return run as unknown as RunRow;
+}
+
+/**
+ * Compiles an MLflow run search into one SQL query for either engine: filter (metrics, params,
+ * tags, attributes; datasets through `datasetFilter`), order_by with MLflow's defaults and
+ * tie-breaking, view type, page size and keyset page token. Throws InputError, with MLflow's
+ * messages, for a bad filter, order_by, max_results or page token; nothing runs until `execute`.
+ */
+export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): CompiledRunSearch {
+  const { engine } = options;
+  const maxResults = maxResultsOf(options.maxResults, 'runs');
+  const stage = stageOf(options.viewType);
+  const clauses = parseRunFilter(options.filter);
+  const orderBy = parseRunOrderBy(options.orderBy);
+  if (options.experimentIds.length > FILTER_LIMITS.listValues) {
+    throw new InputError(`At most ${FILTER_LIMITS.listValues} experiment ids per search`, 'experiment_ids');
+  }
+  if (!options.experimentIds.every((id) => Number.isSafeInteger(id))) {
+    throw new InputError('Experiment ids must be integers', 'experiment_ids');
+  }
+  const experimentIds = [...new Set(options.experimentIds)].sort((a, b) => a - b);
+  const plan = sortPlan(engine, orderBy);
+  // One experiment ordered by start_time first: runs_experiment_idx yields rows in order.
+  const first = orderBy[0];
+  const indexOrdered =
+    experimentIds.length === 1 && (!first || (first.type === 'attribute' && first.key === 'start_time'));
+  const form: KeyValueForm = indexOrdered ? 'exists' : 'in';
+  const print = fingerprint({ runs: experimentIds, clauses, orderBy, stage });
+  const cursor = options.pageToken ? decodePageToken(options.pageToken, print, plan.keys) : null;
+
+  const conditions: Expression<SqlBool>[] = [
+    experimentIds.length === 0
+      ? sql<SqlBool>`1 = 0`
+      : sql<SqlBool>`runs.experiment_id in (${sql.join(experimentIds.map((id) => sql`${id}`))})`,
+    ...(stage ? [sql<SqlBool>`runs.lifecycle_stage = ${stage}`] : []),
+    ...runFilterConditions(engine, clauses, { datasetFilter: options.datasetFilter, form }),
+    ...(cursor ? [afterCursor(plan.keys, cursor)] : []),
+  ];
+  const query = sql<RunSearchRow>`select runs.*, ${sql.join(sortSelections(plan.keys))}
+    from runs ${sql.join(plan.joins, sql` `)}
+    where ${sql.join(conditions, sql` and `)}
+    order by ${orderByItems(plan.keys)}
+    limit ${maxResults + 1}`;
+
+  return {
+    clauses,
+    orderBy,
+    query,
+    async execute() {
+      const { rows } = await query.execute(db);
+      const page = rows.slice(0, maxResults);
+      const last = page.at(-1);
+      return {
+        runs: page.map(pickRun),
+        nextPageToken: rows.length > maxResults && last ? encodePageToken(print, cursorOf(plan.keys, last)) : null,
+      };
+    },
+  };
+}
+
+/** compileRunSearch(db, options).execute(); bad input rejects with InputError. */
+export async function searchRuns(db: Kysely<DB>, options: RunSearchOptions): Promise<RunSearchPage> {
+  return compileRunSearch(db, options).execute();
+}

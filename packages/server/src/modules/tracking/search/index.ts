@@ -1,0 +1,30 @@
+export type * from './ast.js';
+export {
+  compileExperimentSearch,
+  experimentFilterConditions,
+  searchExperiments,
+  type CompiledExperimentSearch,
+  type ExperimentSearchOptions,
+  type ExperimentSearchPage,
+  type ExperimentSearchRow,
+} from './compile-experiment-search.js';
+export {
+  compileRunSearch,
+  runFilterConditions,
+  searchRuns,
+  type CompiledRunSearch,
+  type DatasetFilter,
+  type KeyValueForm,
+  type RunSearchOptions,
+  type RunSearchPage,
+  type RunSearchRow,
+} from './compile-run-search.js';
+export {
+  SEARCH_MAX_RESULTS_DEFAULT,
+  SEARCH_MAX_RESULTS_THRESHOLD,
+  maxResultsOf,
+  stageOf,
+  type ViewType,
+} from './options.js';
+export { FILTER_LIMITS, parseExperimentFilter, parseRunFilter } from './parse-filter.js';
+export { ORDER_BY_LIMIT, parseExperimentOrderBy, parseRunOrderBy } from './parse-order-by.js';
