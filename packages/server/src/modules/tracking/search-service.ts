@@ -70,9 +70,7 @@ export class TrackingSearchService {
         if (await this.access.roleIn(a, p)) projectIds.push(p.id);
     }
     const page = await searchExperiments(this.db, { engine: this.engine, ...input, projectIds });
-    const experiments = await Promise.all(
-      page.experiments.map((e) => this.tracking.getExperiment(caller, String(e.id))),
-    );
-    return { experiments, nextPageToken: page.nextPageToken };
+    // The projects were checked above; no per-experiment access check or query is needed.
+    return { experiments: await this.tracking.withTags(page.experiments), nextPageToken: page.nextPageToken };
   }
 }

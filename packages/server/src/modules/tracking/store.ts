@@ -18,6 +18,11 @@ export class TrackingStore {
     return new TrackingStore(tx);
   }
 
+  /** Runs `fn` with a store bound to one transaction (writes that are not audited). */
+  transaction<T>(fn: (store: TrackingStore) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((tx) => fn(new TrackingStore(tx)));
+  }
+
   experimentById(id: number) {
     return this.db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
   }
