@@ -30,6 +30,17 @@ table audit_events
   details text not null
   prev_hash text
   hash text
+table datasets
+  id text not null
+  project_id text not null
+  name text not null
+  digest text not null
+  source_type text not null
+  source text not null
+  schema text
+  profile text
+  created_by text not null
+  created_at bigint not null
 table experiment_tags
   experiment_id bigint not null
   key text not null
@@ -87,6 +98,38 @@ table latest_metrics
   is_nan integer not null default 0
   step bigint not null
   timestamp bigint not null
+table logged_model_metrics
+  model_id text not null
+  key text not null
+  value double precision not null
+  is_nan integer not null default 0
+  step bigint not null
+  timestamp bigint not null
+  run_id text
+  dataset_name text
+  dataset_digest text
+table logged_model_params
+  model_id text not null
+  key text not null
+  value text not null
+table logged_model_tags
+  model_id text not null
+  key text not null
+  value text not null
+table logged_models
+  id text not null
+  experiment_id bigint not null
+  name text not null
+  artifact_location text not null
+  status text not null
+  status_message text
+  model_type text
+  source_run_id text
+  user_id text
+  username text not null
+  lifecycle_stage text not null
+  created_at bigint not null
+  updated_at bigint not null
 table metrics
   id bigint not null default nextval('metrics_id_seq'::regclass)
   run_id text not null
@@ -108,6 +151,17 @@ table projects
   team_id text not null
   created_at bigint not null
   updated_at bigint not null
+table run_inputs
+  run_id text not null
+  dataset_id text not null
+  context text
+  tags text not null
+  created_at bigint not null
+table run_models
+  run_id text not null
+  model_id text not null
+  direction text not null
+  step bigint not null default 0
 table run_params
   run_id text not null
   key text not null
@@ -169,14 +223,23 @@ table users
   updated_at bigint not null
 constraint on api_tokens: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on api_tokens: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+constraint on datasets: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on experiment_tags: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
 constraint on experiments: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on job_logs: FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE
 constraint on latest_metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on logged_model_metrics: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
+constraint on logged_model_params: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
+constraint on logged_model_tags: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
+constraint on logged_models: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
 constraint on metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on projects: FOREIGN KEY (team_id) REFERENCES teams(id)
+constraint on run_inputs: FOREIGN KEY (dataset_id) REFERENCES datasets(id) ON DELETE CASCADE
+constraint on run_inputs: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on run_models: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
+constraint on run_models: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on run_params: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on run_tags: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on runs: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
@@ -194,6 +257,8 @@ CREATE INDEX audit_events_project_idx ON public.audit_events USING btree (projec
 CREATE UNIQUE INDEX audit_events_seq_key ON public.audit_events USING btree (seq);
 CREATE INDEX audit_events_target_idx ON public.audit_events USING btree (target, id);
 CREATE INDEX audit_events_unchained_idx ON public.audit_events USING btree (seq, id);
+CREATE UNIQUE INDEX datasets_pkey ON public.datasets USING btree (id);
+CREATE UNIQUE INDEX datasets_project_name_digest_uq ON public.datasets USING btree (project_id, name, digest);
 CREATE UNIQUE INDEX experiment_tags_pk ON public.experiment_tags USING btree (experiment_id, key);
 CREATE UNIQUE INDEX experiments_pkey ON public.experiments USING btree (id);
 CREATE UNIQUE INDEX experiments_project_name_uq ON public.experiments USING btree (project_id, name);
@@ -207,6 +272,12 @@ CREATE UNIQUE INDEX kysely_migration_pkey ON public.kysely_migration USING btree
 CREATE UNIQUE INDEX kysely_migration_lock_pkey ON public.kysely_migration_lock USING btree (id);
 CREATE INDEX latest_metrics_key_idx ON public.latest_metrics USING btree (key, value);
 CREATE UNIQUE INDEX latest_metrics_pk ON public.latest_metrics USING btree (run_id, key);
+CREATE INDEX logged_model_metrics_idx ON public.logged_model_metrics USING btree (model_id, key, step);
+CREATE UNIQUE INDEX logged_model_params_pk ON public.logged_model_params USING btree (model_id, key);
+CREATE UNIQUE INDEX logged_model_tags_pk ON public.logged_model_tags USING btree (model_id, key);
+CREATE INDEX logged_models_experiment_idx ON public.logged_models USING btree (experiment_id, created_at);
+CREATE UNIQUE INDEX logged_models_pkey ON public.logged_models USING btree (id);
+CREATE INDEX logged_models_run_idx ON public.logged_models USING btree (source_run_id);
 CREATE INDEX metrics_history_idx ON public.metrics USING btree (run_id, key, step, "timestamp");
 CREATE UNIQUE INDEX metrics_pkey ON public.metrics USING btree (id);
 CREATE UNIQUE INDEX project_members_pk ON public.project_members USING btree (project_id, user_id);
@@ -214,9 +285,13 @@ CREATE INDEX project_members_user_idx ON public.project_members USING btree (use
 CREATE UNIQUE INDEX projects_name_key ON public.projects USING btree (name);
 CREATE UNIQUE INDEX projects_pkey ON public.projects USING btree (id);
 CREATE INDEX projects_team_idx ON public.projects USING btree (team_id);
-CREATE INDEX run_params_key_idx ON public.run_params USING btree (key, value);
+CREATE INDEX run_inputs_dataset_idx ON public.run_inputs USING btree (dataset_id);
+CREATE UNIQUE INDEX run_inputs_pk ON public.run_inputs USING btree (run_id, dataset_id);
+CREATE INDEX run_models_model_idx ON public.run_models USING btree (model_id);
+CREATE UNIQUE INDEX run_models_pk ON public.run_models USING btree (run_id, model_id, direction);
+CREATE INDEX run_params_key_idx ON public.run_params USING btree (key);
 CREATE UNIQUE INDEX run_params_pk ON public.run_params USING btree (run_id, key);
-CREATE INDEX run_tags_key_idx ON public.run_tags USING btree (key, value);
+CREATE INDEX run_tags_key_idx ON public.run_tags USING btree (key);
 CREATE UNIQUE INDEX run_tags_pk ON public.run_tags USING btree (run_id, key);
 CREATE INDEX runs_experiment_idx ON public.runs USING btree (experiment_id, start_time);
 CREATE INDEX runs_parent_idx ON public.runs USING btree (parent_run_id);

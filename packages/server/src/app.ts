@@ -34,6 +34,7 @@ import { IdentityStore } from './modules/identity/store.js';
 import { TokensService } from './modules/identity/tokens-service.js';
 import { UsersService } from './modules/identity/users-service.js';
 import { jobRoutes } from './modules/jobs/routes.js';
+import { mlflowArtifactRoutes } from './modules/mlflow/artifact-routes.js';
 import { mlflowRoutes } from './modules/mlflow/routes.js';
 import { AccessService } from './modules/projects/access.js';
 import { projectRoutes } from './modules/projects/routes.js';
@@ -46,10 +47,19 @@ import { SecretStore } from './modules/secrets/store.js';
 import { teamRoutes } from './modules/teams/routes.js';
 import { TeamsService } from './modules/teams/service.js';
 import { TeamStore } from './modules/teams/store.js';
+import { artifactRoutes } from './modules/artifacts/routes.js';
+import { ArtifactsService } from './modules/artifacts/service.js';
+import { datasetRoutes } from './modules/datasets/routes.js';
+import { DatasetsService } from './modules/datasets/service.js';
+import { DatasetStore } from './modules/datasets/store.js';
+import { loggedModelRoutes } from './modules/logged-models/routes.js';
+import { LoggedModelsService } from './modules/logged-models/service.js';
+import { LoggedModelStore } from './modules/logged-models/store.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
 import { TrackingSearchService } from './modules/tracking/search-service.js';
 import { TrackingService } from './modules/tracking/service.js';
 import { TrackingStore } from './modules/tracking/store.js';
+import { openArtifactStore } from './artifacts/index.js';
 import { JobService } from './modules/jobs/service.js';
 import { systemRoutes } from './modules/system/routes.js';
 import { VERSION } from './version.js';
@@ -79,6 +89,9 @@ export interface Services {
   auditQueries: AuditService;
   tracking: TrackingService;
   trackingSearch: TrackingSearchService;
+  artifacts: ArtifactsService;
+  loggedModels: LoggedModelsService;
+  datasets: DatasetsService;
   jobs: JobService;
 }
 
@@ -226,6 +239,23 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     : null;
   const trackingStore = new TrackingStore(database.db);
   const tracking = new TrackingService(trackingStore, projectStore, access, audit, clock);
+  const artifactStore = openArtifactStore(config.artifacts);
+  const artifacts = new ArtifactsService(artifactStore, tracking, audit);
+  const loggedModels = new LoggedModelsService(
+    new LoggedModelStore(database.db, database.engine),
+    tracking,
+    audit,
+    clock,
+  );
+  artifacts.setOwners({ loggedModelExperiment: (id) => loggedModels.experimentOf(id) });
+  const datasets = new DatasetsService(
+    new DatasetStore(database.db, database.engine),
+    tracking,
+    artifacts,
+    access,
+    audit,
+    clock,
+  );
   const services: Services = {
     authenticator,
     access,
@@ -238,6 +268,9 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     secrets: new SecretsService(new SecretStore(database.db), secretBox, access, audit, clock),
     auditQueries: new AuditService(audit, access, projectStore),
     tracking,
+    artifacts,
+    loggedModels,
+    datasets,
     trackingSearch: new TrackingSearchService(
       database.db,
       database.engine,
@@ -245,6 +278,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       tracking,
       projectStore,
       access,
+      datasets.searchCondition,
     ),
     jobs: new JobService(
       jobStore,
@@ -377,9 +411,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     transform: ({ schema, url, route }) => {
       // Routes marked public need no credentials; say so in the spec. Every route may answer with
       // the one error shape; it is documented here rather than repeated in each route's schema.
-      const isPublic = (route.config as { public?: boolean } | undefined)?.public;
+      const { public: isPublic, rawUpload } = (route.config ?? {}) as { public?: boolean; rawUpload?: boolean };
       const documented = {
         ...schema,
+        ...(rawUpload ? { body: { type: 'string', format: 'binary' }, consumes: ['application/octet-stream'] } : {}),
         response: { ...(schema?.response as object), '4XX': ErrorBodySchema, '5XX': ErrorBodySchema },
       };
       return { schema: isPublic ? { ...documented, security: [] } : documented, url } as never;
@@ -414,7 +449,18 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(auditRoutes(services.auditQueries));
     await http.register(jobRoutes(services.jobs));
     await http.register(trackingRoutes(services.tracking, services.trackingSearch));
-    await http.register(mlflowRoutes(services.tracking, services.trackingSearch));
+    await http.register(
+      mlflowRoutes({
+        tracking: services.tracking,
+        search: services.trackingSearch,
+        loggedModels: services.loggedModels,
+        datasets: services.datasets,
+      }),
+    );
+    await http.register(loggedModelRoutes(services.loggedModels));
+    await http.register(datasetRoutes(services.datasets));
+    await http.register(artifactRoutes(services.artifacts));
+    await http.register(mlflowArtifactRoutes(services.artifacts));
     if (portalIndex) await registerPortal(http, portalDir);
   }
 
@@ -444,6 +490,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         await http.close();
         await authenticator.flushTokenUses().catch(() => {});
         await audit.stop();
+        await artifactStore.close();
         await database.close();
       })();
       return closing;

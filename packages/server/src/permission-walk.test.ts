@@ -42,6 +42,8 @@ interface Fixture {
   targetTokenId: string;
   experimentId: string;
   runId: string;
+  modelId: string;
+  datasetId: string;
 }
 
 interface Rule {
@@ -50,6 +52,8 @@ interface Rule {
   /** Path parameter values (defaults: project=proj, team=team-a, username=target). */
   params?: (f: Fixture) => Record<string, string>;
   body?: (n: number) => unknown;
+  /** Query string parameters. */
+  query?: Record<string, string>;
   /** Answers other than 2xx that still count as allowed (e.g. getSession without a cookie). */
   allowedStatus?: number[];
 }
@@ -57,6 +61,7 @@ interface Rule {
 const PASSWORD = 'walk-password-123';
 /** Set in before(); the body builders of the table read it. */
 let walkExperimentId = '';
+let walkDatasetId = '';
 
 const PERMISSIONS: Record<string, Rule> = {
   health: { allow: PRINCIPALS },
@@ -116,6 +121,35 @@ const PERMISSIONS: Record<string, Rule> = {
     body: () => ({ experimentIds: [walkExperimentId], filter: 'metrics.loss > 0', orderBy: ['metrics.loss DESC'] }),
   },
   getMetricHistory: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId, key: 'loss' }) },
+
+  listRunArtifacts: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }) },
+  downloadRunArtifact: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }), query: { path: 'walk.txt' } },
+  uploadRunArtifact: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ runId: f.runId }),
+    query: { path: 'walk-upload.txt' },
+    body: () => 'uploaded',
+  },
+  deleteRunArtifact: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ runId: f.runId }),
+    query: { path: 'walk-upload.txt' },
+  },
+
+  getLoggedModel: { allow: PROJECT_VIEWERS, params: (f) => ({ modelId: f.modelId }) },
+  searchLoggedModels: { allow: PROJECT_VIEWERS, body: () => ({ experimentIds: [walkExperimentId] }) },
+
+  listDatasets: { allow: PROJECT_VIEWERS },
+  registerDataset: {
+    allow: PROJECT_DEVELOPERS,
+    body: (n) => ({ name: 'walk-ds', uri: 's3://bucket/walk.csv', digest: `walk${n}` }),
+  },
+  getDataset: { allow: PROJECT_VIEWERS, params: (f) => ({ datasetId: f.datasetId }) },
+  addRunInput: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ runId: f.runId }),
+    body: () => ({ datasetId: walkDatasetId, context: 'training' }),
+  },
 
   enqueueJob: { allow: SIGNED_IN, body: () => ({ kind: 'system.noop' }) },
   listJobs: { allow: SIGNED_IN },
@@ -212,7 +246,17 @@ for (const engine of ENGINES) {
       const run = await asAdmin('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId });
       const runId = run.json<{ run: { info: { run_id: string } } }>().run.info.run_id;
       await asAdmin('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'loss', value: 1, step: 0 });
+      await asAdmin('PUT', `/api/v1/runs/${runId}/artifacts/file?path=walk.txt`, 'walk');
+      const model = await asAdmin('POST', '/api/2.0/mlflow/logged-models', { experiment_id: experimentId });
+      const dataset = await asAdmin('POST', '/api/v1/projects/proj/datasets', {
+        name: 'walk-data',
+        uri: 's3://bucket/walk.csv',
+        digest: 'walk',
+      });
+      walkDatasetId = dataset.json<{ dataset: { datasetId: string } }>().dataset.datasetId;
       fixture = {
+        modelId: model.json<{ model: { info: { model_id: string } } }>().model.info.model_id,
+        datasetId: walkDatasetId,
         jobId: job.json<{ id: string }>().id,
         targetTokenId: target.json<{ id: string }>().id,
         experimentId,
@@ -244,10 +288,12 @@ for (const engine of ENGINES) {
       for (const op of operations(spec)) {
         const rule = PERMISSIONS[op.operationId]!;
         const params = { project: 'proj', team: 'team-a', username: 'target', ...rule.params?.(fixture) };
-        const url = op.path.replace(/\{(\w+)\}/g, (_, k: string) => {
-          assert.ok(params[k as keyof typeof params], `${op.operationId}: no value for {${k}}`);
-          return encodeURIComponent(params[k as keyof typeof params]!);
-        });
+        const query = rule.query ? `?${new URLSearchParams(rule.query).toString()}` : '';
+        const url =
+          op.path.replace(/\{(\w+)\}/g, (_, k: string) => {
+            assert.ok(params[k as keyof typeof params], `${op.operationId}: no value for {${k}}`);
+            return encodeURIComponent(params[k as keyof typeof params]!);
+          }) + query;
         for (const who of PRINCIPALS) {
           n += 1;
           const res = await call(op.method, url, headers.get(who)!, rule.body?.(n));

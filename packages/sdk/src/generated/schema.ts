@@ -2,6 +2,14 @@
 // Types of the Hangar REST API: the components of the spec, then per operation its parameters
 // (path and query flat, the request body under `body`) and its successful response.
 
+export interface ArtifactEntry {
+  isDir: boolean;
+  /** relative to the run's artifact root */
+  path: string;
+  /** bytes; files only */
+  size?: number;
+}
+
 export interface AuditEvent {
   action: string;
   actor: string;
@@ -21,6 +29,22 @@ export interface AuditEvent {
   seq: number | null;
   target: string;
   targetType: string;
+}
+
+export interface Dataset {
+  createdAt: number;
+  createdBy: string;
+  datasetId: string;
+  digest: string;
+  name: string;
+  /** parsed JSON: num_rows, num_bytes, columns with stats; or null */
+  profile: unknown;
+  projectId: string;
+  /** parsed JSON (MLflow colspec), or null */
+  schema: unknown;
+  /** JSON text, e.g. {"uri": "..."} */
+  source: string;
+  sourceType: string;
 }
 
 export interface Experiment {
@@ -67,6 +91,38 @@ export interface Job {
   };
   /** the worker that ran the latest attempt */
   worker: string | null;
+}
+
+export interface LoggedModel {
+  artifactUri: string;
+  creationTimestamp: number;
+  creator: string;
+  experimentId: string;
+  lastUpdatedTimestamp: number;
+  lifecycleStage: 'active' | 'deleted';
+  metrics: {
+    datasetDigest: string | null;
+    datasetName: string | null;
+    key: string;
+    runId: string | null;
+    step: number;
+    timestamp: number;
+    value: number | 'NaN' | 'Infinity' | '-Infinity';
+  }[];
+  modelId: string;
+  modelType: string | null;
+  name: string;
+  params: {
+    key: string;
+    value: string;
+  }[];
+  sourceRunId: string | null;
+  status: 'PENDING' | 'READY' | 'FAILED';
+  statusMessage: string | null;
+  tags: {
+    key: string;
+    value: string;
+  }[];
 }
 
 export interface Metric {
@@ -278,6 +334,28 @@ export interface VerifyAuditChainResponse {
   } | null;
 }
 
+// getDataset: GET /api/v1/datasets/{datasetId}
+
+/** Arguments of `getDataset`. */
+export interface GetDatasetParams {
+  /**
+   * Path parameter.
+   * @pattern ^d-[0-9a-f]{32}$
+   */
+  datasetId: string;
+}
+
+/** Successful response of `getDataset`. */
+export interface GetDatasetResponse {
+  dataset: Dataset;
+  runs: {
+    context: string | null;
+    experimentId: string;
+    runId: string;
+    runName: string;
+  }[];
+}
+
 // getExperiment: GET /api/v1/experiments/{id}
 
 /** Arguments of `getExperiment`. */
@@ -422,6 +500,62 @@ export interface GetJobLogsResponse {
   state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 }
 
+// searchLoggedModels: POST /api/v1/logged-models/search
+
+/** Request body of `searchLoggedModels`. */
+export interface SearchLoggedModelsBody {
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  experimentIds: string[];
+  /** @maxLength 10000 */
+  filter?: string;
+  /**
+   * @minimum 1
+   * @maximum 1000
+   */
+  maxResults?: number;
+  /** @maxItems 10 */
+  orderBy?: {
+    ascending?: boolean;
+    /** @maxLength 100 */
+    datasetDigest?: string;
+    /** @maxLength 500 */
+    datasetName?: string;
+    /** @maxLength 300 */
+    fieldName: string;
+  }[];
+  /** @maxLength 4000 */
+  pageToken?: string;
+}
+
+/** Arguments of `searchLoggedModels`. */
+export interface SearchLoggedModelsParams {
+  /** The request body. */
+  body: SearchLoggedModelsBody;
+}
+
+/** Successful response of `searchLoggedModels`. */
+export interface SearchLoggedModelsResponse {
+  items: LoggedModel[];
+  nextPageToken: string | null;
+}
+
+// getLoggedModel: GET /api/v1/logged-models/{modelId}
+
+/** Arguments of `getLoggedModel`. */
+export interface GetLoggedModelParams {
+  /**
+   * Path parameter.
+   * @pattern ^m-[0-9a-f]{32}$
+   */
+  modelId: string;
+}
+
+/** Successful response of `getLoggedModel`. */
+export type GetLoggedModelResponse = LoggedModel;
+
 // whoami: GET /api/v1/me
 
 /** Successful response of `whoami`. */
@@ -540,6 +674,63 @@ export interface DeleteProjectParams {
 
 /** Successful response of `deleteProject`. */
 export type DeleteProjectResponse = void;
+
+// listDatasets: GET /api/v1/projects/{project}/datasets
+
+/** Arguments of `listDatasets`. */
+export interface ListDatasetsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** @maxLength 500 */
+  name?: string;
+}
+
+/** Successful response of `listDatasets`. */
+export interface ListDatasetsResponse {
+  items: Dataset[];
+}
+
+// registerDataset: POST /api/v1/projects/{project}/datasets
+
+/** Request body of `registerDataset`. */
+export interface RegisterDatasetBody {
+  /**
+   * mlflow-artifacts:/<experiment>/<run>/artifacts/<path>
+   * @maxLength 2000
+   */
+  artifactUri?: string;
+  /** @maxLength 128 */
+  digest?: string;
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  name: string;
+  /** @maxLength 2000 */
+  uri?: string;
+}
+
+/** Arguments of `registerDataset`. */
+export interface RegisterDatasetParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** The request body. */
+  body: RegisterDatasetBody;
+}
+
+/** Successful response of `registerDataset`. */
+export type RegisterDatasetResponse = {
+  created: boolean;
+  dataset: Dataset;
+};
 
 // listExperiments: GET /api/v1/projects/{project}/experiments
 
@@ -804,6 +995,121 @@ export interface GetMetricHistoryResponse {
   items: Metric[];
   nextPageToken: string | null;
 }
+
+// listRunArtifacts: GET /api/v1/runs/{runId}/artifacts
+
+/** Arguments of `listRunArtifacts`. */
+export interface ListRunArtifactsParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  runId: string;
+  /**
+   * a path inside the run's artifacts, e.g. model/MLmodel
+   * @maxLength 1024
+   */
+  path?: string;
+  recursive?: boolean;
+}
+
+/** Successful response of `listRunArtifacts`. */
+export interface ListRunArtifactsResponse {
+  items: ArtifactEntry[];
+  root: string;
+}
+
+// downloadRunArtifact: GET /api/v1/runs/{runId}/artifacts/file
+
+/** Arguments of `downloadRunArtifact`. */
+export interface DownloadRunArtifactParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  runId: string;
+  /**
+   * a path inside the run's artifacts, e.g. model/MLmodel
+   * @minLength 1
+   * @maxLength 1024
+   */
+  path: string;
+}
+
+/** Successful response of `downloadRunArtifact`. */
+export type DownloadRunArtifactResponse = Uint8Array;
+
+// uploadRunArtifact: PUT /api/v1/runs/{runId}/artifacts/file
+
+/** Arguments of `uploadRunArtifact`. */
+export interface UploadRunArtifactParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  runId: string;
+  /**
+   * a path inside the run's artifacts, e.g. model/MLmodel
+   * @minLength 1
+   * @maxLength 1024
+   */
+  path: string;
+  /** The request body. */
+  body: Blob | ArrayBuffer | Uint8Array;
+}
+
+/** Successful response of `uploadRunArtifact`. */
+export interface UploadRunArtifactResponse {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+// deleteRunArtifact: DELETE /api/v1/runs/{runId}/artifacts/file
+
+/** Arguments of `deleteRunArtifact`. */
+export interface DeleteRunArtifactParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  runId: string;
+  /**
+   * a path inside the run's artifacts, e.g. model/MLmodel
+   * @minLength 1
+   * @maxLength 1024
+   */
+  path: string;
+}
+
+/** Successful response of `deleteRunArtifact`. */
+export interface DeleteRunArtifactResponse {
+  deleted: number;
+}
+
+// addRunInput: POST /api/v1/runs/{runId}/inputs
+
+/** Request body of `addRunInput`. */
+export interface AddRunInputBody {
+  /** @maxLength 500 */
+  context?: string;
+  /** @pattern ^d-[0-9a-f]{32}$ */
+  datasetId: string;
+}
+
+/** Arguments of `addRunInput`. */
+export interface AddRunInputParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  runId: string;
+  /** The request body. */
+  body: AddRunInputBody;
+}
+
+/** Successful response of `addRunInput`. */
+export type AddRunInputResponse = void;
 
 // getSession: GET /api/v1/session
 

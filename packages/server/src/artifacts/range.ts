@@ -1,18 +1,7 @@
-import { InputError } from '../core/errors.js';
+import { InputError, RangeNotSatisfiableError } from '../core/errors.js';
 import type { ByteRange } from './types.js';
 
-/**
- * A range that does not overlap the file (starts past its end, or any range of an empty file).
- * Routes answer it with 416 and `Content-Range: bytes *\/size`.
- */
-export class RangeNotSatisfiableError extends InputError {
-  constructor(
-    readonly path: string,
-    readonly size: number,
-  ) {
-    super(`range not satisfiable: artifact ${JSON.stringify(path)} has ${size} bytes`, 'range', { path, size });
-  }
-}
+export { RangeNotSatisfiableError };
 
 /** Checks a range's numbers; throws `InputError` for negative, fractional or reversed bounds. */
 export function checkByteRange(range: ByteRange): void {

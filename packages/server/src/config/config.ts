@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { literalUnion } from '../core/schema.js';
@@ -80,7 +81,7 @@ export function defaultConfig(dataDir = '.hangar'): Config {
     dataDir: dir,
     role: 'all',
     db: `sqlite:${path.join(dir, 'hangar.db')}`,
-    artifacts: `file://${path.join(dir, 'artifacts')}`,
+    artifacts: pathToFileURL(path.join(dir, 'artifacts')).href,
     logLevel: 'info',
     sqliteSynchronous: 'full',
     bodyLimitBytes: 10 * 1024 * 1024,

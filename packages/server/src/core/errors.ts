@@ -25,6 +25,19 @@ export class InputError extends DomainError {
   }
 }
 
+/**
+ * A byte range that does not overlap the file (starts past its end, or any range of an empty file).
+ * HTTP answers it with 416 and `Content-Range: bytes *\/size`.
+ */
+export class RangeNotSatisfiableError extends InputError {
+  constructor(
+    readonly path: string,
+    readonly size: number,
+  ) {
+    super(`range not satisfiable: artifact ${JSON.stringify(path)} has ${size} bytes`, 'range', { path, size });
+  }
+}
+
 export class NotFoundError extends DomainError {
   readonly code = 'not_found';
 }

@@ -9,5 +9,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without credentials. */
     public?: boolean;
+    /** The body is an uploaded file streamed raw (documented as binary, never validated). */
+    rawUpload?: boolean;
   }
 }

@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   InputError,
   NotFoundError,
+  RangeNotSatisfiableError,
   UnauthenticatedError,
   TooManyRequestsError,
   UnavailableError,
@@ -25,6 +26,8 @@ export const ErrorBodySchema = Type.Object(
 export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 const STATUS: [new (...args: never[]) => DomainError, number][] = [
+  // Before InputError, which it extends.
+  [RangeNotSatisfiableError, 416],
   [InputError, 400],
   [UnauthenticatedError, 401],
   [ForbiddenError, 403],

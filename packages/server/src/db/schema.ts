@@ -176,6 +176,69 @@ export interface MetricsTable extends MetricRowFields {
 
 export type LatestMetricsTable = MetricRowFields;
 
+export interface DatasetsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  created_by: string;
+  created_at: number;
+}
+
+export interface RunInputsTable {
+  run_id: string;
+  dataset_id: string;
+  context: string | null;
+  /** JSON array of {key, value}. */
+  tags: string;
+  created_at: number;
+}
+
+export type LoggedModelStatus = 'PENDING' | 'READY' | 'FAILED';
+
+export interface LoggedModelsTable {
+  id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  status: LoggedModelStatus;
+  status_message: string | null;
+  model_type: string | null;
+  source_run_id: string | null;
+  user_id: string | null;
+  username: string;
+  lifecycle_stage: LifecycleStage;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LoggedModelKeyValueTable extends KeyValueTable {
+  model_id: string;
+}
+
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  key: string;
+  value: number;
+  is_nan: number;
+  step: number;
+  timestamp: number;
+  run_id: string | null;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+}
+
+export interface RunModelsTable {
+  run_id: string;
+  model_id: string;
+  direction: 'input' | 'output';
+  step: number;
+}
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobsTable {
@@ -235,4 +298,11 @@ export interface DB {
   run_tags: RunTagsTable;
   metrics: MetricsTable;
   latest_metrics: LatestMetricsTable;
+  datasets: DatasetsTable;
+  run_inputs: RunInputsTable;
+  logged_models: LoggedModelsTable;
+  logged_model_params: LoggedModelKeyValueTable;
+  logged_model_tags: LoggedModelKeyValueTable;
+  logged_model_metrics: LoggedModelMetricsTable;
+  run_models: RunModelsTable;
 }

@@ -3,6 +3,7 @@ import type { Engine } from '../dialect.js';
 import * as m0001 from './0001_core.js';
 import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_tracking.js';
+import * as m0004 from './0004_models_datasets.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -16,6 +17,7 @@ const ALL: Record<string, EngineMigration> = {
   '0001_core': m0001,
   '0002_identity': m0002,
   '0003_tracking': m0003,
+  '0004_models_datasets': m0004,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

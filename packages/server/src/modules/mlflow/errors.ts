@@ -4,6 +4,7 @@ import {
   ForbiddenError,
   InputError,
   NotFoundError,
+  RangeNotSatisfiableError,
   TooManyRequestsError,
   UnauthenticatedError,
   UnavailableError,
@@ -16,6 +17,7 @@ export interface MlflowErrorBody {
 
 /** MLflow's error codes and the statuses its server gives them (mlflow/protos/databricks.proto). */
 const CODES: [new (...args: never[]) => DomainError, string, number][] = [
+  [RangeNotSatisfiableError, 'INVALID_PARAMETER_VALUE', 416],
   [InputError, 'INVALID_PARAMETER_VALUE', 400],
   [NotFoundError, 'RESOURCE_DOES_NOT_EXIST', 404],
   [ConflictError, 'RESOURCE_ALREADY_EXISTS', 400],

@@ -3,9 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/auth.js';
 import { InputError } from '../../core/errors.js';
 import { callerOf } from '../../core/request.js';
+import type { DatasetInput, DatasetsService } from '../datasets/service.js';
+import { modelMetricOf, type LoggedModel, type LoggedModelsService } from '../logged-models/service.js';
+import type { RunModelRow } from '../logged-models/store.js';
 import type { ViewType } from '../tracking/search/index.js';
 import type { TrackingSearchService } from '../tracking/search-service.js';
-import type { Experiment, Metric, Run, RunInfo, TrackingService } from '../tracking/service.js';
+import type { Experiment, Metric, MetricInput, Run, RunInfo, TrackingService } from '../tracking/service.js';
 import { endpointNotFound, toMlflowError } from './errors.js';
 
 /*
@@ -87,15 +90,100 @@ const runInfoJson = (i: RunInfo) => ({
   lifecycle_stage: i.lifecycleStage,
 });
 
-export const runJson = (r: Run) => ({
-  info: runInfoJson(r.info),
-  data: { metrics: r.data.metrics.map(metricJson), params: r.data.params, tags: r.data.tags },
-  inputs: { dataset_inputs: [] },
+/** What a run consumed and produced, for MLflow's `inputs` and `outputs` of a run. */
+interface RunIo {
+  datasets: Map<string, DatasetInput[]>;
+  models: RunModelRow[];
+}
+
+export const runJson = (r: Run, io?: RunIo) => {
+  const models = io?.models.filter((m) => m.run_id === r.info.runId) ?? [];
+  return {
+    info: runInfoJson(r.info),
+    data: { metrics: r.data.metrics.map(metricJson), params: r.data.params, tags: r.data.tags },
+    inputs: {
+      dataset_inputs: (io?.datasets.get(r.info.runId) ?? []).map((d) => ({
+        tags: d.tags,
+        dataset: {
+          name: d.dataset.name,
+          digest: d.dataset.digest,
+          source_type: d.dataset.sourceType,
+          source: d.dataset.source,
+          ...(d.dataset.schema !== null ? { schema: d.dataset.schema } : {}),
+          ...(d.dataset.profile !== null ? { profile: d.dataset.profile } : {}),
+        },
+      })),
+      model_inputs: models.filter((m) => m.direction === 'input').map((m) => ({ model_id: m.model_id })),
+    },
+    outputs: {
+      model_outputs: models
+        .filter((m) => m.direction === 'output')
+        .map((m) => ({ model_id: m.model_id, step: m.step })),
+    },
+  };
+};
+
+const STATUS_TO_MLFLOW = {
+  PENDING: 'LOGGED_MODEL_PENDING',
+  READY: 'LOGGED_MODEL_READY',
+  FAILED: 'LOGGED_MODEL_UPLOAD_FAILED',
+};
+const STATUS_FROM_MLFLOW: Record<string, string> = {
+  LOGGED_MODEL_PENDING: 'PENDING',
+  LOGGED_MODEL_READY: 'READY',
+  LOGGED_MODEL_UPLOAD_FAILED: 'FAILED',
+  // The enum's numbers, which some clients send.
+  '1': 'PENDING',
+  '2': 'READY',
+  '3': 'FAILED',
+};
+
+export const loggedModelJson = (m: LoggedModel) => ({
+  info: {
+    model_id: m.modelId,
+    experiment_id: m.experimentId,
+    name: m.name,
+    creation_timestamp_ms: m.creationTimestamp,
+    last_updated_timestamp_ms: m.lastUpdatedTimestamp,
+    artifact_uri: m.artifactUri,
+    status: STATUS_TO_MLFLOW[m.status],
+    creator_id: 0,
+    ...(m.modelType !== null ? { model_type: m.modelType } : {}),
+    ...(m.sourceRunId !== null ? { source_run_id: m.sourceRunId } : {}),
+    ...(m.statusMessage !== null ? { status_message: m.statusMessage } : {}),
+    tags: m.tags,
+  },
+  data: {
+    params: m.params,
+    metrics: m.metrics.map((x) => ({
+      key: x.key,
+      value: num(x.value),
+      timestamp: x.timestamp,
+      step: x.step,
+      model_id: m.modelId,
+      ...(x.runId !== null ? { run_id: x.runId } : {}),
+      ...(x.datasetName !== null ? { dataset_name: x.datasetName } : {}),
+      ...(x.datasetDigest !== null ? { dataset_digest: x.datasetDigest } : {}),
+    })),
+  },
 });
 
 type Handler = (caller: Caller, b: Body, q: Record<string, string | undefined>) => Promise<unknown>;
 
-export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchService) {
+export interface MlflowServices {
+  tracking: TrackingService;
+  search: TrackingSearchService;
+  loggedModels: LoggedModelsService;
+  datasets: DatasetsService;
+}
+
+export function mlflowRoutes({ tracking, search, loggedModels, datasets }: MlflowServices) {
+  const ioOf = async (runs: Run[]): Promise<RunIo> => {
+    const ids = runs.map((r) => r.info.runId);
+    const [d, models] = await Promise.all([datasets.inputsOf(ids), loggedModels.linksOf(ids)]);
+    return { datasets: d, models };
+  };
+  const runWithIo = async (r: Run) => runJson(r, await ioOf([r]));
   return async (app: FastifyInstance) => {
     app.setErrorHandler((err, req, reply) => {
       const { status, body: b } = toMlflowError(err, req.id, app.initialConfig.bodyLimit);
@@ -166,7 +254,7 @@ export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchSe
       ),
     }));
     get('runs/get', async (c, _b, q) => ({
-      run: runJson(await tracking.getRun(c, str(q, 'run_id', false) ?? str(q, 'run_uuid')!)),
+      run: await runWithIo(await tracking.getRun(c, str(q, 'run_id', false) ?? str(q, 'run_uuid')!)),
     }));
     post('runs/update', async (c, b) => ({
       run_info: runInfoJson(
@@ -201,11 +289,50 @@ export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchSe
       await tracking.deleteTag(c, str(b, 'run_id')!, str(b, 'key')!);
     });
     post('runs/log-batch', async (c, b) => {
-      await tracking.logBatch(c, str(b, 'run_id')!, {
-        metrics: list(b, 'metrics'),
+      const runId = str(b, 'run_id')!;
+      const metrics = list<Body>(b, 'metrics');
+      // MLflow 3 metrics may name the logged model (and dataset) they measure: checked before the
+      // batch is written, recorded on the model after it.
+      const modelMetrics = (metrics ?? []).map(modelMetricOf).filter((m) => m !== null);
+      await tracking.logBatch(c, runId, {
+        metrics: metrics as MetricInput[] | undefined,
         params: list(b, 'params'),
         tags: list(b, 'tags'),
       });
+      await loggedModels.recordMetrics(c, runId, modelMetrics);
+    });
+    post('runs/log-inputs', async (c, b) => {
+      const runId = str(b, 'run_id')!;
+      await datasets.logMlflowInputs(c, runId, list(b, 'datasets') ?? []);
+      const models = list<Body>(b, 'models') ?? [];
+      if (models.length)
+        await loggedModels.linkToRun(
+          c,
+          runId,
+          'input',
+          models.map((m) => ({ modelId: m.model_id })),
+        );
+    });
+    post('runs/outputs', async (c, b) => {
+      const models = list<Body>(b, 'models') ?? [];
+      await loggedModels.linkToRun(
+        c,
+        str(b, 'run_id')!,
+        'output',
+        models.map((m) => ({ modelId: m.model_id, step: m.step })),
+      );
+    });
+    // MLflow 2's record of a logged model: appended to the run's mlflow.log-model.history tag.
+    post('runs/log-model', async (c, b) => {
+      const runId = str(b, 'run_id')!;
+      const modelJson = str(b, 'model_json')!;
+      let model: unknown;
+      try {
+        model = JSON.parse(modelJson);
+      } catch {
+        throw new InputError('model_json is not valid JSON', 'model_json');
+      }
+      await tracking.appendModelHistory(c, runId, model);
     });
     get('metrics/get-history', async (c, _b, q) => {
       const maxResults = q.max_results === undefined ? undefined : Number(q.max_results);
@@ -219,6 +346,64 @@ export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchSe
       return { metrics: r.metrics.map(metricJson), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
     });
 
+    post('logged-models', async (c, b) => ({
+      model: loggedModelJson(
+        await loggedModels.create(c, {
+          experimentId: str(b, 'experiment_id')!,
+          name: b.name,
+          modelType: b.model_type,
+          sourceRunId: str(b, 'source_run_id', false),
+          params: list(b, 'params'),
+          tags: list(b, 'tags'),
+        }),
+      ),
+    }));
+    post('logged-models/search', async (c, b) => {
+      const r = await loggedModels.search(c, {
+        experimentIds: stringList(b, 'experiment_ids', true) ?? [],
+        filter: str(b, 'filter', false),
+        orderBy: (list<Body>(b, 'order_by') ?? []).map((o) => ({
+          fieldName: o.field_name,
+          ascending: o.ascending,
+          datasetName: o.dataset_name,
+          datasetDigest: o.dataset_digest,
+        })),
+        maxResults: optionalInt(b, 'max_results'),
+        pageToken: str(b, 'page_token', false),
+      });
+      return {
+        models: r.models.map(loggedModelJson),
+        ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}),
+      };
+    });
+    app.get(`${PREFIX}/logged-models/:modelId`, { schema: { hide: true } }, async (req) => ({
+      model: loggedModelJson(
+        await loggedModels.get(callerOf(req), modelIdOf(req), query(req).allow_deleted === 'true'),
+      ),
+    }));
+    app.patch(`${PREFIX}/logged-models/:modelId`, { schema: { hide: true } }, async (req) => {
+      const status = body(req).status;
+      const mapped =
+        typeof status === 'string' || typeof status === 'number' ? STATUS_FROM_MLFLOW[String(status)] : undefined;
+      return { model: loggedModelJson(await loggedModels.finalize(callerOf(req), modelIdOf(req), mapped ?? status)) };
+    });
+    app.delete(`${PREFIX}/logged-models/:modelId`, { schema: { hide: true } }, async (req) => {
+      await loggedModels.delete(callerOf(req), modelIdOf(req));
+      return {};
+    });
+    app.patch(`${PREFIX}/logged-models/:modelId/tags`, { schema: { hide: true } }, async (req) => {
+      await loggedModels.setTags(callerOf(req), modelIdOf(req), list(body(req), 'tags'));
+      return {};
+    });
+    app.delete(`${PREFIX}/logged-models/:modelId/tags/:key`, { schema: { hide: true } }, async (req) => {
+      await loggedModels.deleteTag(callerOf(req), modelIdOf(req), (req.params as { key: string }).key);
+      return {};
+    });
+    app.post(`${PREFIX}/logged-models/:modelId/params`, { schema: { hide: true } }, async (req) => {
+      await loggedModels.logParams(callerOf(req), modelIdOf(req), list(body(req), 'params'));
+      return {};
+    });
+
     post('runs/search', async (c, b) => {
       const r = await search.searchRuns(c, {
         experimentIds: stringList(b, 'experiment_ids', true) ?? [],
@@ -228,7 +413,11 @@ export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchSe
         pageToken: str(b, 'page_token', false),
         viewType: str(b, 'run_view_type', false) as ViewType | undefined,
       });
-      return { runs: r.runs.map(runJson), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
+      const io = await ioOf(r.runs);
+      return {
+        runs: r.runs.map((run) => runJson(run, io)),
+        ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}),
+      };
     });
     post('experiments/search', async (c, b) => {
       const r = await search.searchExperiments(c, {
@@ -245,6 +434,8 @@ export function mlflowRoutes(tracking: TrackingService, search: TrackingSearchSe
     });
   };
 }
+
+const modelIdOf = (req: FastifyRequest) => (req.params as { modelId: string }).modelId;
 
 /** A list of strings; with `ids`, numbers are accepted too (experiment ids written as numbers). */
 function stringList(b: Body, key: string, ids = false): string[] | undefined {

@@ -5,7 +5,7 @@ import type { Engine } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
 import type { AccessService } from '../projects/access.js';
 import type { ProjectStore } from '../projects/store.js';
-import { searchExperiments, searchRuns, type ViewType } from './search/index.js';
+import { searchExperiments, searchRuns, type DatasetFilter, type ViewType } from './search/index.js';
 import type { Experiment, Run, TrackingService } from './service.js';
 import type { TrackingStore } from './store.js';
 
@@ -39,6 +39,8 @@ export class TrackingSearchService {
     private readonly tracking: TrackingService,
     private readonly projects: ProjectStore,
     private readonly access: AccessService,
+    /** Compiles `datasets.*` filter clauses (the datasets module owns those tables). */
+    private readonly datasetFilter?: DatasetFilter,
   ) {}
 
   async searchRuns(caller: Caller, input: RunSearchInput): Promise<{ runs: Run[]; nextPageToken: string | null }> {
@@ -52,7 +54,12 @@ export class TrackingSearchService {
       await this.access.requireProjectId(caller, e.project_id, 'viewer', null, missing);
       ids.push(e.id);
     }
-    const page = await searchRuns(this.db, { engine: this.engine, ...input, experimentIds: ids });
+    const page = await searchRuns(this.db, {
+      engine: this.engine,
+      ...input,
+      experimentIds: ids,
+      datasetFilter: this.datasetFilter,
+    });
     return { runs: await this.tracking.withData(page.runs), nextPageToken: page.nextPageToken };
   }
 

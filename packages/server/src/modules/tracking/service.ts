@@ -19,6 +19,7 @@ import {
 import type { ExperimentRow, KeyValue, MetricRow, RunRow, TrackingStore } from './store.js';
 
 export const DEFAULT_EXPERIMENT_ID = 0;
+const MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 
 export interface Experiment {
@@ -523,6 +524,29 @@ export class TrackingService {
     }));
   }
 
+  /**
+   * MLflow 2's record of a model logged to a run: appended to the run's `mlflow.log-model.history`
+   * tag (a JSON list), as MLflow's server keeps it. The tag is not bound by the tag value limit,
+   * since it grows with every model logged.
+   */
+  async appendModelHistory(caller: Caller, runId: string, model: unknown): Promise<void> {
+    await this.writableRun(caller, runId, null);
+    if (typeof model !== 'object' || model === null || Array.isArray(model)) {
+      throw new InputError('model_json must be a JSON object', 'model_json');
+    }
+    await this.store.transaction(async (s) => {
+      const current = (await s.runData([runId])).tags.find((t) => t.key === MODEL_HISTORY_TAG)?.value;
+      let history: unknown[] = [];
+      try {
+        const parsed: unknown = current ? JSON.parse(current) : [];
+        if (Array.isArray(parsed)) history = parsed;
+      } catch {
+        // A hand-edited tag that is not JSON is replaced.
+      }
+      await s.setTags(runId, [{ key: MODEL_HISTORY_TAG, value: JSON.stringify([...history, model]) }]);
+    });
+  }
+
   private async tagsOf(id: number): Promise<KeyValue[]> {
     return (await this.store.experimentTags([id])).map(({ key, value }) => ({ key, value }));
   }
@@ -534,14 +558,14 @@ export class TrackingService {
     return e;
   }
 
-  private async readableExperiment(caller: Caller, id: string): Promise<ExperimentRow> {
+  async readableExperiment(caller: Caller, id: string): Promise<ExperimentRow> {
     requireAuth(caller);
     const e = await this.experiment(id);
     await this.access.requireProjectId(caller, e.project_id, 'viewer', null, () => experimentNotFound(id));
     return e;
   }
 
-  private async writableExperiment(caller: Caller, id: string, action: string | null): Promise<ExperimentRow> {
+  async writableExperiment(caller: Caller, id: string, action: string | null): Promise<ExperimentRow> {
     requireAuth(caller);
     const e = await this.experiment(id);
     await this.access.requireProjectId(caller, e.project_id, 'developer', action ?? 'run.log', () =>
@@ -558,14 +582,14 @@ export class TrackingService {
     return { run, projectId: e.project_id };
   }
 
-  private async readableRun(caller: Caller, runId: string) {
+  async readableRun(caller: Caller, runId: string) {
     requireAuth(caller);
     const r = await this.runAndProject(runId);
     await this.access.requireProjectId(caller, r.projectId, 'viewer', null, () => runNotFound(runId));
     return r;
   }
 
-  private async writableRun(caller: Caller, runId: string, action: string | null) {
+  async writableRun(caller: Caller, runId: string, action: string | null) {
     requireAuth(caller);
     const r = await this.runAndProject(runId);
     await this.access.requireProjectId(caller, r.projectId, 'developer', action ?? 'run.log', () => runNotFound(runId));

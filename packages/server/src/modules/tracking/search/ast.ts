@@ -50,3 +50,14 @@ export interface ExperimentOrderBy {
   key: ExperimentOrderKey;
   ascending: boolean;
 }
+
+export type LoggedModelNumericAttribute = 'creation_timestamp' | 'last_updated_timestamp';
+export type LoggedModelStringAttribute = 'name' | 'model_id' | 'model_type' | 'status' | 'source_run_id';
+
+/** One `AND`-ed comparison of a logged-models filter (MLflow 3's SearchLoggedModels). */
+export type LoggedModelClause =
+  | { type: 'metric'; key: string; comparator: NumericComparator; value: number }
+  | { type: 'parameter' | 'tag'; key: string; comparator: StringComparator; value: string }
+  | { type: 'attribute'; key: LoggedModelNumericAttribute; comparator: NumericComparator; value: number }
+  | { type: 'attribute'; key: LoggedModelStringAttribute; comparator: StringComparator; value: string }
+  | { type: 'attribute'; key: LoggedModelStringAttribute; comparator: ListComparator; values: string[] };

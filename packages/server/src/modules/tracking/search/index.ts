@@ -26,5 +26,12 @@ export {
   stageOf,
   type ViewType,
 } from './options.js';
-export { FILTER_LIMITS, parseExperimentFilter, parseRunFilter } from './parse-filter.js';
+export {
+  FILTER_LIMITS,
+  LOGGED_MODEL_ATTRIBUTES,
+  parseExperimentFilter,
+  parseLoggedModelFilter,
+  parseRunFilter,
+} from './parse-filter.js';
+export { compareInteger, compareList, compareReal, compareText } from './compare.js';
 export { ORDER_BY_LIMIT, parseExperimentOrderBy, parseRunOrderBy } from './parse-order-by.js';

@@ -3,7 +3,11 @@ import type {
   DatasetKey,
   ExperimentClause,
   ExperimentNumericAttribute,
+  LoggedModelClause,
+  LoggedModelNumericAttribute,
+  LoggedModelStringAttribute,
   NumericComparator,
+  RunAttribute,
   NumericRunAttribute,
   RunClause,
   StringComparator,
@@ -334,4 +338,67 @@ export function parseRunFilter(filter: string | null | undefined): RunClause[] {
 export function parseExperimentFilter(filter: string | null | undefined): ExperimentClause[] {
   if (!filter || filter.trim() === '') return [];
   return structure(filter).map(experimentClause);
+}
+
+/** Searchable logged-model attributes (MLflow's SearchLoggedModelsUtils), with its aliases. */
+export const LOGGED_MODEL_ATTRIBUTES: Record<string, LoggedModelNumericAttribute | LoggedModelStringAttribute> = {
+  name: 'name',
+  model_id: 'model_id',
+  model_type: 'model_type',
+  status: 'status',
+  source_run_id: 'source_run_id',
+  creation_timestamp: 'creation_timestamp',
+  creation_time: 'creation_timestamp',
+  last_updated_timestamp: 'last_updated_timestamp',
+  last_updated_time: 'last_updated_timestamp',
+};
+
+function loggedModelClause(raw: RawClause): LoggedModelClause {
+  const id = resolveRunIdent(raw.ident, LOGGED_MODEL_ATTRIBUTES as unknown as Record<string, RunAttribute>, FIELD);
+  if (id.type === 'dataset') {
+    throw new InputError(
+      "Invalid entity type 'dataset'. Valid values are ['metric', 'parameter', 'tag', 'attribute']",
+      FIELD,
+    );
+  }
+  if (raw.value === null) throw new InputError('IS NULL / IS NOT NULL is not supported for logged models', FIELD);
+  const value = raw.value;
+  if (id.type === 'metric') {
+    const n = numberValue(value, 'Expected numeric value type for metric');
+    return { type: 'metric', key: id.key, comparator: checkComparator(raw.comparator, NUMERIC_COMPARATORS), value: n };
+  }
+  if (id.type !== 'attribute') {
+    const s = stringValue(value, `Expected a quoted string value for ${id.type} (e.g. 'my-value')`);
+    return { type: id.type, key: id.key, comparator: checkComparator(raw.comparator, STRING_COMPARATORS), value: s };
+  }
+  if (id.key === 'creation_timestamp' || id.key === 'last_updated_timestamp') {
+    const n = numberValue(value, `Expected numeric value type for numeric attribute: ${id.written}`);
+    return {
+      type: 'attribute',
+      key: id.key,
+      comparator: checkComparator(raw.comparator, NUMERIC_COMPARATORS),
+      value: n,
+    };
+  }
+  const key = id.key as LoggedModelStringAttribute;
+  if (value.kind === 'list') {
+    return {
+      type: 'attribute',
+      key,
+      comparator: checkComparator(raw.comparator, ['IN', 'NOT IN'] as const),
+      values: listValues(value),
+    };
+  }
+  const s = stringValue(value, 'Expected a quoted string value for attributes');
+  return { type: 'attribute', key, comparator: checkComparator(raw.comparator, STRING_COMPARATORS), value: s };
+}
+
+/**
+ * Parses an MLflow logged-models filter (`name = 'model' AND metrics.acc > 0.9`): attributes
+ * `name`, `model_id`, `model_type`, `status`, `source_run_id`, `creation_timestamp`,
+ * `last_updated_timestamp`, plus `metrics.`, `params.` and `tags.` keys.
+ */
+export function parseLoggedModelFilter(filter: string | null | undefined): LoggedModelClause[] {
+  if (!filter || filter.trim() === '') return [];
+  return structure(filter).map(loggedModelClause);
 }

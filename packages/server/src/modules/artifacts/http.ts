@@ -1,0 +1,116 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ByteRange, GetResult } from '../../artifacts/index.js';
+import { InputError, RangeNotSatisfiableError } from '../../core/errors.js';
+
+/*
+ * HTTP plumbing shared by the native artifact routes and MLflow's artifact proxy: raw streaming
+ * request bodies, Range headers, and download responses that are safe to open in a browser.
+ */
+
+/**
+ * Makes every request body in `scope` a raw stream (`req.body`), whatever its content type: an
+ * uploaded `.json` file is bytes to store, not JSON to parse, and nothing is buffered. The body
+ * limit does not apply to these streams; the store streams them to disk or S3.
+ */
+export function acceptRawBodies(scope: FastifyInstance): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+}
+
+/** The upload stream of a request in an {@link acceptRawBodies} scope (empty for a 0-byte body). */
+export function uploadOf(req: FastifyRequest): { body: Readable; size?: number; contentType?: string } {
+  const body = req.body instanceof Readable ? req.body : Readable.from([]);
+  const length = req.headers['content-length'];
+  const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+  const contentType = req.headers['content-type'];
+  return { body, ...(size !== undefined ? { size } : {}), ...(contentType ? { contentType } : {}) };
+}
+
+/**
+ * The byte range of a `Range` header, or undefined to send the whole file. Only single `bytes`
+ * ranges are served; a multi-range request gets the whole file (RFC 9110 allows ignoring Range).
+ */
+export function rangeOf(header: string | undefined): ByteRange | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) {
+    if (/^bytes=[\d\s,-]+$/.test(header.trim())) return undefined;
+    throw new InputError(`unsupported Range header ${JSON.stringify(header)}; use bytes=start-end`, 'range');
+  }
+  const [, a, b] = m;
+  if (a === '' && b === '') throw new InputError(`invalid Range header ${JSON.stringify(header)}`, 'range');
+  const big = (s: string) => {
+    const n = Number(s);
+    if (!Number.isSafeInteger(n)) throw new InputError(`Range bound ${s} is too large`, 'range');
+    return n;
+  };
+  if (a === '') return { suffix: big(b!) };
+  const start = big(a!);
+  if (b === '') return { start };
+  const end = big(b!);
+  if (end < start) throw new InputError(`invalid Range header ${JSON.stringify(header)}: end before start`, 'range');
+  return { start, end };
+}
+
+const TYPES: Record<string, string> = {
+  txt: 'text/plain; charset=utf-8',
+  log: 'text/plain; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  py: 'text/x-python; charset=utf-8',
+  yaml: 'text/yaml; charset=utf-8',
+  yml: 'text/yaml; charset=utf-8',
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  tsv: 'text/tab-separated-values; charset=utf-8',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  svg: 'image/svg+xml',
+  pdf: 'application/pdf',
+  parquet: 'application/vnd.apache.parquet',
+  onnx: 'application/octet-stream',
+};
+
+/**
+ * The content type served for an artifact, from its name. HTML is served as plain text: artifacts
+ * are user content on the portal's origin and must never run as a page there.
+ */
+export function contentTypeOf(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  if (base === 'MLmodel') return 'text/yaml; charset=utf-8';
+  const ext = base.includes('.') ? base.slice(base.lastIndexOf('.') + 1).toLowerCase() : '';
+  return TYPES[ext] ?? (ext === 'html' || ext === 'htm' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+}
+
+/**
+ * Opens an artifact with `open` and streams it, or the range the request asks for, as the response.
+ * An unsatisfiable range is rethrown (a 416) with the `Content-Range: bytes *\/size` header set.
+ */
+export async function sendArtifact(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  open: (range: ByteRange | undefined) => Promise<GetResult>,
+): Promise<FastifyReply> {
+  let file: GetResult;
+  try {
+    file = await open(rangeOf(req.headers.range));
+  } catch (err) {
+    if (err instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${err.size}`);
+    throw err;
+  }
+  reply
+    .header('content-type', contentTypeOf(path))
+    .header('content-length', file.length)
+    .header('accept-ranges', 'bytes')
+    // Defence in depth for user content on our origin: no sniffing, no scripts, no embedding.
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox");
+  if (file.range) {
+    reply.code(206).header('content-range', `bytes ${file.range.start}-${file.range.end}/${file.size}`);
+  }
+  return reply.send(file.stream);
+}
