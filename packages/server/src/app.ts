@@ -55,6 +55,8 @@ import { DatasetStore } from './modules/datasets/store.js';
 import { loggedModelRoutes } from './modules/logged-models/routes.js';
 import { LoggedModelsService } from './modules/logged-models/service.js';
 import { LoggedModelStore } from './modules/logged-models/store.js';
+import { reproducibilityRoutes } from './modules/reproducibility/routes.js';
+import { ReproducibilityService } from './modules/reproducibility/service.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
 import { TrackingSearchService } from './modules/tracking/search-service.js';
 import { TrackingService } from './modules/tracking/service.js';
@@ -459,6 +461,11 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     );
     await http.register(loggedModelRoutes(services.loggedModels));
     await http.register(datasetRoutes(services.datasets));
+    await http.register(
+      reproducibilityRoutes(
+        new ReproducibilityService(services.tracking, services.datasets, services.loggedModels, services.artifacts),
+      ),
+    );
     await http.register(artifactRoutes(services.artifacts));
     await http.register(mlflowArtifactRoutes(services.artifacts));
     if (portalIndex) await registerPortal(http, portalDir);

@@ -122,6 +122,7 @@ const PERMISSIONS: Record<string, Rule> = {
   },
   getMetricHistory: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId, key: 'loss' }) },
 
+  getRunReproducibility: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }) },
   listRunArtifacts: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }) },
   downloadRunArtifact: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }), query: { path: 'walk.txt' } },
   uploadRunArtifact: {

@@ -44,6 +44,8 @@ import type {
   GetProjectParams,
   GetProjectResponse,
   GetRunParams,
+  GetRunReproducibilityParams,
+  GetRunReproducibilityResponse,
   GetRunResponse,
   GetSessionResponse,
   GetTeamParams,
@@ -771,6 +773,24 @@ export class HangarClient extends HttpClient {
         body: args.body,
         contentType: 'application/json',
         response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Everything needed to re-run a run: code version and entry point, params, environment, dataset versions, models (viewers).
+   *
+   * `GET /api/v1/runs/{runId}/reproducibility`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getRunReproducibility(args: GetRunReproducibilityParams, options?: RequestOptions): Promise<GetRunReproducibilityResponse> {
+    return this.request<GetRunReproducibilityResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/runs/{runId}/reproducibility',
+        pathParams: { runId: args.runId },
+        response: 'json',
       },
       options,
     );

@@ -1111,6 +1111,59 @@ export interface AddRunInputParams {
 /** Successful response of `addRunInput`. */
 export type AddRunInputResponse = void;
 
+// getRunReproducibility: GET /api/v1/runs/{runId}/reproducibility
+
+/** Arguments of `getRunReproducibility`. */
+export interface GetRunReproducibilityParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  runId: string;
+}
+
+/** Successful response of `getRunReproducibility`. */
+export interface GetRunReproducibilityResponse {
+  code: {
+    entryPoint: string | null;
+    gitBranch: string | null;
+    gitCommit: string | null;
+    gitRepoUrl: string | null;
+    sourceType: string | null;
+  };
+  datasets: {
+    context: string | null;
+    datasetId: string;
+    digest: string;
+    name: string;
+    source: string;
+  }[];
+  endTime: number | null;
+  environment: {
+    fromModelId: string | null;
+    python: string | null;
+    requirements: string[];
+  };
+  experimentId: string;
+  models: {
+    artifactUri: string;
+    direction: 'input' | 'output';
+    modelId: string;
+    name: string;
+    step: number;
+  }[];
+  params: {
+    key: string;
+    value: string;
+  }[];
+  parentRunId: string | null;
+  runId: string;
+  runName: string;
+  startTime: number;
+  status: string;
+  user: string;
+}
+
 // getSession: GET /api/v1/session
 
 /** Successful response of `getSession`. */
