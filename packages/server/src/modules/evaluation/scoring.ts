@@ -1,0 +1,91 @@
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Label } from './metrics.js';
+
+/** Numeric feature rows, row-major, with the feature names in column order. */
+export interface FeatureBatch {
+  names: readonly string[];
+  rows: number;
+  /** rows × names.length values. */
+  data: Float32Array;
+}
+
+/** What a model answers for a batch: class labels and probabilities, or regression values. */
+export interface Scores {
+  labels?: Label[];
+  /** One row per input row, one column per class, in `classes` order. */
+  probabilities?: number[][];
+  classes?: Label[];
+  values?: number[];
+}
+
+/**
+ * The one scoring interface: the evaluation gate scores held-out sets through it, and the serving
+ * runtimes (in-process ONNX, model-server processes, external Open Inference Protocol servers)
+ * implement it, so a version is judged by the code path that will serve it.
+ */
+export interface Scorer {
+  score(batch: FeatureBatch): Promise<Scores>;
+  close(): Promise<void>;
+}
+
+/**
+ * Scores an ONNX model in-process with onnxruntime (CPU). Inputs: one 2-D float tensor of all
+ * features (scikit-learn exports through skl2onnx), or one `[rows, 1]` tensor per feature, named
+ * like the columns. Outputs: `label` + `probabilities` for classifiers exported without ZipMap
+ * (the class order is `classes`, the estimator's classes_, sorted as scikit-learn sorts them), or
+ * a single float tensor for regressors.
+ */
+export class OnnxScorer implements Scorer {
+  private constructor(
+    private readonly session: InferenceSession,
+    private readonly classes: Label[] | undefined,
+  ) {}
+
+  static async open(model: string | Uint8Array, opts: { classes?: Label[] } = {}): Promise<OnnxScorer> {
+    const session =
+      typeof model === 'string'
+        ? await InferenceSession.create(model, { executionProviders: ['cpu'] })
+        : await InferenceSession.create(model, { executionProviders: ['cpu'] });
+    return new OnnxScorer(session, opts.classes);
+  }
+
+  async score(batch: FeatureBatch): Promise<Scores> {
+    const width = batch.names.length;
+    if (batch.data.length !== batch.rows * width) throw new Error('feature batch data does not match rows × columns');
+    const feeds: Record<string, Tensor> = {};
+    const inputs = this.session.inputNames;
+    if (inputs.length === 1) {
+      feeds[inputs[0]!] = new Tensor('float32', batch.data, [batch.rows, width]);
+    } else {
+      for (const name of inputs) {
+        const col = batch.names.indexOf(name);
+        if (col < 0) throw new Error(`the model needs input "${name}", which the data does not have`);
+        const values = new Float32Array(batch.rows);
+        for (let r = 0; r < batch.rows; r++) values[r] = batch.data[r * width + col]!;
+        feeds[name] = new Tensor('float32', values, [batch.rows, 1]);
+      }
+    }
+    const out = await this.session.run(feeds);
+    const tensors = this.session.outputNames.map((n) => out[n]!);
+    const probability = tensors.find((t) => t.type === 'float32' && t.dims.length === 2 && t.dims[1]! > 1);
+    const label = tensors.find((t) => t !== probability && (t.type === 'int64' || t.type === 'string'));
+    if (label) {
+      const labels = Array.from(label.data as ArrayLike<bigint | string>, (v) =>
+        typeof v === 'bigint' ? Number(v) : v,
+      );
+      if (!probability) return { labels };
+      const c = probability.dims[1]!;
+      const data = probability.data as Float32Array;
+      const probabilities = Array.from({ length: batch.rows }, (_, r) => Array.from(data.subarray(r * c, r * c + c)));
+      const classes = this.classes ?? [...new Set(labels)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return { labels, probabilities, ...(classes.length === c ? { classes } : {}) };
+    }
+    const value = tensors.find((t) => t.type === 'float32' || t.type === 'float64');
+    if (!value) throw new Error('the model has no label, probability or numeric output');
+    return { values: Array.from(value.data as Float32Array) };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
