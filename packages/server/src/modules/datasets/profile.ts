@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { readDelimitedRows } from './csv.js';
 
 /*
  * Schema and profile of delimited text (CSV, TSV), computed in one streaming pass: memory stays
@@ -109,77 +109,20 @@ class ColumnStats {
 }
 
 /**
- * Reads a delimited file with a header row (RFC 4180 quoting: `"a, b"`, doubled quotes inside)
- * and profiles each column. Rows with more cells than the header are counted; their extra cells
- * are ignored.
+ * Reads a delimited file with a header row (RFC 4180 quoting) and profiles each column. Rows with
+ * more cells than the header are counted; their extra cells are ignored.
  */
 export async function profileDelimited(stream: Readable, format: 'csv' | 'tsv'): Promise<TableProfile> {
-  const sep = format === 'csv' ? ',' : '\t';
   let columns: ColumnStats[] | null = null;
   let numRows = 0;
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let afterQuote = false;
-  let pendingCr = false;
-
-  const endCell = () => {
-    row.push(cell);
-    cell = '';
-    afterQuote = false;
-  };
-  const endRow = () => {
-    endCell();
+  for await (const row of readDelimitedRows(stream, format === 'csv' ? ',' : '\t')) {
     if (columns === null) {
       columns = row.map((name, i) => new ColumnStats(name.trim() || `column_${i}`));
     } else if (!(row.length === 1 && row[0] === '')) {
       numRows++;
       for (let i = 0; i < columns.length; i++) columns[i]!.add(row[i] ?? '');
     }
-    row = [];
-  };
-
-  // Decoded here rather than with setEncoding, so other listeners still see the raw bytes.
-  const decoder = new StringDecoder('utf8');
-  for await (const bytes of stream as AsyncIterable<Buffer>) {
-    const chunk = decoder.write(bytes);
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (pendingCr) {
-        pendingCr = false;
-        if (c === '\n') continue;
-      }
-      if (quoted) {
-        if (c === '"') {
-          if (chunk[i + 1] === '"') {
-            cell += '"';
-            i++;
-          } else {
-            // Closing, unless a quote follows at the start of the next chunk (a split "").
-            quoted = false;
-            afterQuote = true;
-          }
-        } else cell += c;
-        continue;
-      }
-      const wasAfterQuote = afterQuote;
-      afterQuote = false;
-      if (c === '"') {
-        if (wasAfterQuote) {
-          // The second half of a doubled quote split across chunks.
-          cell += '"';
-          quoted = true;
-        } else if (cell === '') quoted = true;
-        else cell += c;
-      } else if (c === sep) endCell();
-      else if (c === '\n') endRow();
-      else if (c === '\r') {
-        endRow();
-        pendingCr = true;
-      } else cell += c;
-    }
   }
-  if (cell !== '' || row.length > 0) endRow();
   const cols: ColumnStats[] = columns ?? [];
   return { format, numRows, numColumns: cols.length, columns: cols.map((c) => c.profile()) };
 }
