@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import type { PythonEnv } from '../../jobs/executor/python-envs.js';
+import type { FeatureBatch, Scorer, Scores } from './scoring.js';
+
+/*
+ * The scoring side of a Python model: MLflow's pyfunc loader, run in the model's own managed
+ * virtualenv (built from its requirements.txt by PythonEnvManager). Features go in on stdin as
+ * JSON, scores come out on stdout as JSON. For scikit-learn flavors the native estimator is
+ * loaded too, for class probabilities (predict_proba) and the class order (classes_).
+ */
+const SCRIPT = String.raw`
+import json, sys
+import numpy as np
+import pandas as pd
+import mlflow.pyfunc
+
+model_dir = sys.argv[1]
+req = json.load(sys.stdin)
+frame = pd.DataFrame(np.asarray(req["data"], dtype=np.float64).reshape(req["rows"], len(req["names"])), columns=req["names"])
+out = {}
+estimator = None
+try:
+    from mlflow.models import Model
+    if "sklearn" in Model.load(model_dir).flavors:
+        import mlflow.sklearn
+        estimator = mlflow.sklearn.load_model(model_dir)
+except Exception:
+    estimator = None
+if estimator is not None and hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_"):
+    out["labels"] = [v.item() if hasattr(v, "item") else v for v in estimator.predict(frame)]
+    out["probabilities"] = np.asarray(estimator.predict_proba(frame), dtype=np.float64).tolist()
+    out["classes"] = [v.item() if hasattr(v, "item") else v for v in estimator.classes_]
+else:
+    pred = np.asarray(mlflow.pyfunc.load_model(model_dir).predict(frame))
+    if pred.ndim > 1:
+        pred = pred.reshape(len(frame), -1)[:, 0]
+    if pred.dtype.kind in "fc":
+        out["values"] = [float(v) for v in pred]
+    else:
+        out["labels"] = [v.item() if hasattr(v, "item") else v for v in pred]
+json.dump(out, sys.stdout)
+`;
+
+/** Output beyond this is not a score (it would be a runaway print); the scorer fails instead. */
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+export interface PyfuncScorerOptions {
+  /** The model's MLflow folder (MLmodel and its files), on local disk. */
+  modelDir: string;
+  env: PythonEnv;
+  timeoutMs?: number;
+}
+
+/** Scores through MLflow's pyfunc in a subprocess of the model's managed environment. */
+export class PyfuncScorer implements Scorer {
+  constructor(private readonly options: PyfuncScorerOptions) {}
+
+  score(batch: FeatureBatch): Promise<Scores> {
+    const { env, modelDir, timeoutMs = 10 * 60_000 } = this.options;
+    return new Promise((resolve, reject) => {
+      const child = spawn(env.python, ['-c', SCRIPT, modelDir], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1' },
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+      });
+      const out: Buffer[] = [];
+      let size = 0;
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_OUTPUT_BYTES) child.kill('SIGKILL');
+        else out.push(c);
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr = (stderr + c.toString('utf8')).slice(-8000);
+      });
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (code !== 0) {
+          const why = signal ? `was killed (${signal})` : `exited ${code}`;
+          return reject(
+            new Error(`scoring with MLflow's pyfunc ${why}: ${stderr.trim().split('\n').slice(-5).join('\n')}`),
+          );
+        }
+        try {
+          resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as Scores);
+        } catch (err) {
+          reject(new Error(`the pyfunc scorer wrote something that is not JSON: ${String(err)}`));
+        }
+      });
+      child.stdin.on('error', () => {
+        // The process died before reading everything; 'close' reports why.
+      });
+      child.stdin.end(JSON.stringify({ names: batch.names, rows: batch.rows, data: Array.from(batch.data) }));
+    });
+  }
+
+  async close(): Promise<void> {}
+}
