@@ -30,25 +30,30 @@ export function uploadOf(req: FastifyRequest): { body: Readable; size?: number; 
 /**
  * The byte range of a `Range` header, or undefined to send the whole file. Only single `bytes`
  * ranges are served; a multi-range request gets the whole file (RFC 9110 allows ignoring Range).
+ * A header that is not a well-formed list of byte ranges is a 400.
  */
 export function rangeOf(header: string | undefined): ByteRange | undefined {
   if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) {
-    if (/^bytes=[\d\s,-]+$/.test(header.trim())) return undefined;
-    throw new InputError(`unsupported Range header ${JSON.stringify(header)}; use bytes=start-end`, 'range');
+  const unit = /^bytes=(.*)$/is.exec(header.trim());
+  if (!unit) throw new InputError(`unsupported Range header ${JSON.stringify(header)}; use bytes=start-end`, 'range');
+  // Each element must be a range of its own: `bytes=5` or `bytes=--5` are a client's mistake to
+  // report, not a list of ranges to ignore. Empty elements are allowed, as in every HTTP list.
+  const specs = unit[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (specs.length === 0 || specs.some((s) => !/^(\d+-\d*|-\d+)$/.test(s))) {
+    throw new InputError(`invalid Range header ${JSON.stringify(header)}; use bytes=start-end`, 'range');
   }
-  const [, a, b] = m;
-  if (a === '' && b === '') throw new InputError(`invalid Range header ${JSON.stringify(header)}`, 'range');
-  const big = (s: string) => {
-    const n = Number(s);
-    if (!Number.isSafeInteger(n)) throw new InputError(`Range bound ${s} is too large`, 'range');
-    return n;
-  };
-  if (a === '') return { suffix: big(b!) };
-  const start = big(a!);
+  if (specs.length > 1) return undefined;
+  const [a, b] = specs[0]!.split('-') as [string, string];
+  // Bounds of any size are valid HTTP, and past 2^53 they can only mean "past the end": a last
+  // byte that far is the end of the file, a first byte that far is unsatisfiable (416, not 400).
+  const bound = (digits: string) => Math.min(Number(digits), Number.MAX_SAFE_INTEGER);
+  if (a === '') return { suffix: bound(b) };
+  const start = bound(a);
   if (b === '') return { start };
-  const end = big(b!);
+  const end = bound(b);
   if (end < start) throw new InputError(`invalid Range header ${JSON.stringify(header)}: end before start`, 'range');
   return { start, end };
 }

@@ -13,10 +13,7 @@ export async function* readDelimitedRows(stream: Readable, sep: string): AsyncGe
   let afterQuote = false;
   let pendingCr = false;
   let started = false;
-  // Decoded here rather than with setEncoding, so other listeners still see the raw bytes.
-  const decoder = new StringDecoder('utf8');
-  for await (const bytes of stream as AsyncIterable<Buffer>) {
-    const chunk = decoder.write(bytes);
+  for await (const chunk of decoded(stream)) {
     const out: string[][] = [];
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
@@ -64,4 +61,16 @@ export async function* readDelimitedRows(stream: Readable, sep: string): AsyncGe
     row.push(cell);
     yield row;
   }
+}
+
+/**
+ * The stream's text, chunk by chunk. Decoded here rather than with setEncoding, so other listeners
+ * still see the raw bytes; the decoder's end is read too, so a file cut inside a character ends
+ * with U+FFFD like any other undecodable byte, rather than losing it.
+ */
+async function* decoded(stream: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const bytes of stream as AsyncIterable<Buffer>) yield decoder.write(bytes);
+  const rest = decoder.end();
+  if (rest) yield rest;
 }

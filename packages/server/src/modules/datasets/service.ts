@@ -56,6 +56,16 @@ const CONTEXT_TAG = 'mlflow.data.context';
 
 const notFound = (id: string) => new NotFoundError(`no dataset version ${JSON.stringify(id)}`);
 
+/** Inputs are logged to active runs only, as MLflow's server (and log-batch) has it. */
+function requireActive(run: { id: string; lifecycle_stage: string }): void {
+  if (run.lifecycle_stage !== 'active') {
+    throw new InputError(
+      `The run ${run.id} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`,
+      'run_id',
+    );
+  }
+}
+
 export function datasetView(d: DatasetRow): Dataset {
   return {
     datasetId: d.id,
@@ -102,7 +112,8 @@ export class DatasetsService {
   /** MLflow's LogInputs: stores each dataset version (once per content) and links it to the run. */
   async logMlflowInputs(caller: Caller, runId: string, inputs: MlflowDatasetInput[]): Promise<void> {
     const a = requireAuth(caller);
-    const { projectId } = await this.tracking.writableRun(caller, runId, null);
+    const { run, projectId } = await this.tracking.writableRun(caller, runId, null);
+    requireActive(run);
     if (inputs.length > LIMITS.inputsPerRequest) {
       throw new InputError(`A request cannot log more than ${LIMITS.inputsPerRequest} dataset inputs`, 'datasets');
     }
@@ -152,7 +163,8 @@ export class DatasetsService {
 
   /** Links a registered dataset version to a run (native API), with an optional context. */
   async linkToRun(caller: Caller, runId: string, datasetId: string, context: string | null): Promise<void> {
-    const { projectId } = await this.tracking.writableRun(caller, runId, null);
+    const { run, projectId } = await this.tracking.writableRun(caller, runId, null);
+    requireActive(run);
     const d = await this.store.byId(datasetId);
     if (!d || d.project_id !== projectId) throw notFound(datasetId);
     const ctx = text(context, 'context', LIMITS.tagValue, false);
@@ -250,6 +262,8 @@ export class DatasetsService {
 
   async list(caller: Caller, project: string, name?: string): Promise<Dataset[]> {
     const { project: p } = await this.access.requireProject(caller, project, 'viewer', null);
+    // No stored name holds NUL (text() refuses it), and PostgreSQL cannot even compare one.
+    if (name?.includes('\u0000')) return [];
     return (await this.store.list(p.id, name)).map(datasetView);
   }
 
@@ -274,8 +288,8 @@ export class DatasetsService {
   readonly searchCondition = (c: DatasetClause) => this.store.condition(c);
 
   /**
-   * Digest (sha256 over the files' paths and contents), schema and profile of an artifact file or
-   * folder, streaming every byte once.
+   * Digest (sha256 of a file; of a folder, over its files' paths and digests), schema and profile
+   * of an artifact file or folder, streaming every byte once.
    */
   private async describeArtifacts(caller: Caller, path: string, uri: string) {
     const files = (await this.artifacts.list(caller, path, true)).filter((e) => !e.isDir);
@@ -284,6 +298,7 @@ export class DatasetsService {
       ? [{ path, size: undefined as number | undefined }]
       : files.map((f) => ({ path: f.path, size: f.size }));
     const folder = createHash('sha256');
+    let fileDigest = '';
     let totalBytes = 0;
     let table: Awaited<ReturnType<typeof profileDelimited>> | null = null;
     for (const f of targets) {
@@ -294,7 +309,8 @@ export class DatasetsService {
       const ext = f.path.slice(f.path.lastIndexOf('.') + 1).toLowerCase();
       if (single && (ext === 'csv' || ext === 'tsv')) table = await profileDelimited(file.stream, ext);
       else for await (const _ of file.stream) void _;
-      folder.update(`${single ? '' : f.path.slice(path.length + 1)}\0${hash.digest('hex')}\n`);
+      fileDigest = hash.digest('hex');
+      folder.update(`${f.path.slice(path.length + 1)}\0${fileDigest}\n`);
     }
     const profile = {
       num_files: targets.length,
@@ -302,7 +318,9 @@ export class DatasetsService {
       ...(table ? { num_rows: table.numRows, num_columns: table.numColumns, columns: table.columns } : {}),
     };
     return {
-      digest: `sha256:${folder.digest('hex')}`,
+      // A file's digest is the sha256 of its bytes, which anyone can check (sha256sum, the upload's
+      // answer); a folder's covers each file's relative path and digest.
+      digest: `sha256:${single ? fileDigest : folder.digest('hex')}`,
       source_type: 'artifact',
       source: JSON.stringify({ uri }),
       schema: table ? JSON.stringify(schemaOf(table)) : null,

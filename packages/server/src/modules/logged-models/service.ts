@@ -8,7 +8,7 @@ import { LIMITS, parseInteger, parseMetricValue, validateKey, validateValue } fr
 import { parseLoggedModelFilter } from '../tracking/search/index.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KeyValue } from '../tracking/store.js';
-import type { LoggedModelMetricRow, LoggedModelOrder, LoggedModelRow, LoggedModelStore } from './store.js';
+import type { LoggedModelMetricRow, LoggedModelOrder, LoggedModelRow, LoggedModelStore, RunModelRow } from './store.js';
 
 export const LOGGED_MODEL_STATUSES = ['PENDING', 'READY', 'FAILED'] as const;
 
@@ -110,6 +110,13 @@ export class LoggedModelsService {
   ): Promise<LoggedModel> {
     const a = requireAuth(caller);
     const e = await this.tracking.writableExperiment(caller, input.experimentId, 'logged_model.create');
+    // As for runs (and in MLflow's server): a deleted experiment takes no new models.
+    if (e.lifecycle_stage !== 'active') {
+      throw new InputError(
+        `The experiment ${e.id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`,
+        'experiment_id',
+      );
+    }
     const name = input.name === undefined || input.name === null || input.name === '' ? undefined : input.name;
     if (name !== undefined) {
       if (
@@ -127,9 +134,10 @@ export class LoggedModelsService {
     if (
       input.modelType !== undefined &&
       input.modelType !== null &&
-      (typeof input.modelType !== 'string' || input.modelType.length > 500)
+      // (NUL cannot be stored in a PostgreSQL text column.)
+      (typeof input.modelType !== 'string' || input.modelType.length > 500 || input.modelType.includes('\u0000'))
     ) {
-      throw new InputError('model_type must be a string of at most 500 characters', 'model_type');
+      throw new InputError('model_type must be a string of at most 500 characters, without NUL', 'model_type');
     }
     if (input.sourceRunId !== undefined) {
       const { run } = await this.tracking.readableRun(caller, input.sourceRunId);
@@ -210,6 +218,9 @@ export class LoggedModelsService {
 
   async deleteTag(caller: Caller, id: string, key: string): Promise<void> {
     await this.writable(caller, id);
+    // Checked like the keys tags are set with: the key comes from the URL, and PostgreSQL cannot
+    // even compare a text holding NUL (a 5xx, where this is a 400).
+    validateKey('tag', key);
     if (!(await this.store.deleteTag(id, key))) {
       throw new NotFoundError(`No tag with key '${key}' found for logged model '${id}'`);
     }
@@ -243,11 +254,13 @@ export class LoggedModelsService {
   }
 
   /**
-   * Records the metrics of a run's log-batch that name a logged model, beside the run's own copy
-   * (MLflow 3 logs evaluation metrics to both). Every named model must be writable by the caller.
+   * Checks the metrics of a run's log-batch that name a logged model (MLflow 3 logs evaluation
+   * metrics to the run and the model): every named model must be writable by the caller. Returns
+   * the function that records them, to be called once the run's batch is written, so that a batch
+   * refused for its models writes nothing at all.
    */
-  async recordMetrics(caller: Caller, runId: string, metrics: ModelMetricInput[]): Promise<void> {
-    if (metrics.length === 0) return;
+  async prepareMetrics(caller: Caller, runId: string, metrics: ModelMetricInput[]): Promise<() => Promise<void>> {
+    if (metrics.length === 0) return async () => {};
     for (const modelId of new Set(metrics.map((m) => m.modelId))) await this.writable(caller, modelId);
     const rows: LoggedModelMetricRow[] = metrics.map((m) => ({
       model_id: m.modelId,
@@ -260,7 +273,7 @@ export class LoggedModelsService {
       dataset_name: m.datasetName ?? null,
       dataset_digest: m.datasetDigest ?? null,
     }));
-    await this.store.insertMetrics(rows);
+    return () => this.store.insertMetrics(rows);
   }
 
   /** Links models to a run as its outputs (with the step they were logged at) or inputs. */
@@ -270,14 +283,36 @@ export class LoggedModelsService {
     direction: 'input' | 'output',
     models: { modelId: unknown; step?: unknown }[],
   ): Promise<void> {
-    await this.tracking.writableRun(caller, runId, null);
-    const rows = [];
+    const link = await this.prepareLinks(caller, runId, direction, models);
+    await link();
+  }
+
+  /**
+   * Checks links of models to a run (the run writable, every model readable) and returns the
+   * function that stores them, for requests that write other things too (MLflow's log-inputs
+   * logs datasets as well): nothing is written until every part of the request has been checked.
+   */
+  async prepareLinks(
+    caller: Caller,
+    runId: string,
+    direction: 'input' | 'output',
+    models: { modelId: unknown; step?: unknown }[],
+  ): Promise<() => Promise<void>> {
+    const { run } = await this.tracking.writableRun(caller, runId, null);
+    // Models are linked to active runs only, as MLflow's server (and log-batch) has it.
+    if (run.lifecycle_stage !== 'active') {
+      throw new InputError(
+        `The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`,
+        'run_id',
+      );
+    }
+    const rows: RunModelRow[] = [];
     for (const [i, m] of models.entries()) {
       if (typeof m.modelId !== 'string') throw new InputError(`models[${i}].model_id must be a string`, 'model_id');
       await this.readable(caller, m.modelId);
       rows.push({ run_id: runId, model_id: m.modelId, direction, step: parseInteger('step', m.step, 0) });
     }
-    await this.store.link(rows);
+    return () => this.store.link(rows);
   }
 
   /** The models each run consumed and produced (for run views). */
@@ -308,7 +343,8 @@ export class LoggedModelsService {
       } catch {
         // falls through to the check below
       }
-      if (!Number.isSafeInteger(token.offset) || token.query !== query) {
+      // Tokens are not signed: a negative offset is refused here, not by the database (a 5xx).
+      if (!Number.isSafeInteger(token.offset) || (token.offset as number) < 0 || token.query !== query) {
         throw new InputError('Invalid page token: it does not belong to this search', 'page_token');
       }
       offset = token.offset as number;
@@ -388,11 +424,18 @@ function orderOf(
   const field = o.fieldName;
   if (typeof field !== 'string' || field === '')
     throw new InputError(`order_by[${i}].field_name is required`, 'order_by');
-  const ascending = o.ascending === undefined || o.ascending === null ? true : o.ascending === true;
+  // Only a boolean: the string "false" must not quietly sort ascending-or-not by accident.
+  if (o.ascending !== undefined && o.ascending !== null && typeof o.ascending !== 'boolean') {
+    throw new InputError(`order_by[${i}].ascending must be true or false`, 'order_by');
+  }
+  const ascending = o.ascending !== false;
   if (field.startsWith('metrics.')) {
     const opt = (v: unknown, name: string) => {
       if (v === undefined || v === null || v === '') return undefined;
-      if (typeof v !== 'string') throw new InputError(`order_by[${i}].${name} must be a string`, 'order_by');
+      // (PostgreSQL cannot compare a text holding NUL; no stored dataset name or digest has one.)
+      if (typeof v !== 'string' || v.includes('\u0000')) {
+        throw new InputError(`order_by[${i}].${name} must be a string without NUL`, 'order_by');
+      }
       return v;
     };
     const datasetName = opt(o.datasetName, 'dataset_name');
@@ -422,7 +465,10 @@ export function modelMetricOf(m: Record<string, unknown>, i: number): ModelMetri
   if (typeof modelId !== 'string') throw new InputError(`metrics[${i}].model_id must be a string`, 'model_id');
   const opt = (v: unknown, name: string) => {
     if (v === undefined || v === null || v === '') return null;
-    if (typeof v !== 'string') throw new InputError(`metrics[${i}].${name} must be a string`, name);
+    // (NUL cannot be stored in a PostgreSQL text column.)
+    if (typeof v !== 'string' || v.includes('\u0000')) {
+      throw new InputError(`metrics[${i}].${name} must be a string without NUL`, name);
+    }
     return v;
   };
   const key = validateKey('metric', m.key);

@@ -138,10 +138,21 @@ export class LoggedModelStore {
       .execute();
   }
 
-  /** The models runs consumed and produced, in the order they were linked. */
+  /**
+   * The models runs consumed and produced, in the order the models were created (the order the
+   * client logged them in). Without an ORDER BY the engines return rows in index order, by model
+   * id, which is random: the "first model a run produced" would be any of them.
+   */
   linksOf(runIds: string[]) {
     if (runIds.length === 0) return Promise.resolve([]);
-    return this.db.selectFrom('run_models').selectAll().where('run_id', 'in', runIds).execute();
+    return this.db
+      .selectFrom('run_models')
+      .innerJoin('logged_models', 'logged_models.id', 'run_models.model_id')
+      .selectAll('run_models')
+      .where('run_models.run_id', 'in', runIds)
+      .orderBy('logged_models.created_at')
+      .orderBy('run_models.model_id')
+      .execute();
   }
 
   /** One page of models in `experimentIds` matching `clauses`, in `order` (then newest first). */

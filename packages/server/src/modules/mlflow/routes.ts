@@ -18,24 +18,24 @@ import { endpointNotFound, toMlflowError } from './errors.js';
  * validated by the service, so both front doors share one set of rules and messages.
  */
 
-type Body = Record<string, unknown>;
+export type Body = Record<string, unknown>;
 
 const PREFIX = '/api/2.0/mlflow';
 /** Where MLflow clients look for endpoints, and on a miss expect ENDPOINT_NOT_FOUND to fall back. */
 const CLIENT_PREFIXES = [PREFIX, '/api/3.0/mlflow'];
 
-function body(req: FastifyRequest): Body {
+export function body(req: FastifyRequest): Body {
   const b = req.body;
   if (b === undefined || b === null) return {};
   if (typeof b !== 'object' || Array.isArray(b)) throw new InputError('Request body must be a JSON object');
   return b as Body;
 }
 
-function query(req: FastifyRequest): Record<string, string | undefined> {
+export function query(req: FastifyRequest): Record<string, string | undefined> {
   return req.query as Record<string, string | undefined>;
 }
 
-function str(b: Body, key: string, required = true): string | undefined {
+export function str(b: Body, key: string, required = true): string | undefined {
   const v = b[key];
   if (v === undefined || v === null || v === '') {
     if (required)
@@ -50,7 +50,7 @@ function str(b: Body, key: string, required = true): string | undefined {
   return String(v);
 }
 
-function list<T>(b: Body, key: string): T[] | undefined {
+export function list<T>(b: Body, key: string): T[] | undefined {
   const v = b[key];
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw new InputError(`Invalid value for parameter '${key}': expected a list`, key);
@@ -291,27 +291,30 @@ export function mlflowRoutes({ tracking, search, loggedModels, datasets }: Mlflo
     post('runs/log-batch', async (c, b) => {
       const runId = str(b, 'run_id')!;
       const metrics = list<Body>(b, 'metrics');
-      // MLflow 3 metrics may name the logged model (and dataset) they measure: checked before the
-      // batch is written, recorded on the model after it.
+      // MLflow 3 metrics may name the logged model (and dataset) they measure: the models are
+      // checked before the batch is written (a batch refused for its models writes nothing), and
+      // the metrics recorded on them after it.
       const modelMetrics = (metrics ?? []).map(modelMetricOf).filter((m) => m !== null);
+      const recordModelMetrics = await loggedModels.prepareMetrics(c, runId, modelMetrics);
       await tracking.logBatch(c, runId, {
         metrics: metrics as MetricInput[] | undefined,
         params: list(b, 'params'),
         tags: list(b, 'tags'),
       });
-      await loggedModels.recordMetrics(c, runId, modelMetrics);
+      await recordModelMetrics();
     });
     post('runs/log-inputs', async (c, b) => {
       const runId = str(b, 'run_id')!;
-      await datasets.logMlflowInputs(c, runId, list(b, 'datasets') ?? []);
       const models = list<Body>(b, 'models') ?? [];
-      if (models.length)
-        await loggedModels.linkToRun(
-          c,
-          runId,
-          'input',
-          models.map((m) => ({ modelId: m.model_id })),
-        );
+      // The models are checked before the datasets are written, so a refused request writes nothing.
+      const linkModels = await loggedModels.prepareLinks(
+        c,
+        runId,
+        'input',
+        models.map((m) => ({ modelId: m.model_id })),
+      );
+      await datasets.logMlflowInputs(c, runId, list(b, 'datasets') ?? []);
+      await linkModels();
     });
     post('runs/outputs', async (c, b) => {
       const models = list<Body>(b, 'models') ?? [];
@@ -438,7 +441,7 @@ export function mlflowRoutes({ tracking, search, loggedModels, datasets }: Mlflo
 const modelIdOf = (req: FastifyRequest) => (req.params as { modelId: string }).modelId;
 
 /** A list of strings; with `ids`, numbers are accepted too (experiment ids written as numbers). */
-function stringList(b: Body, key: string, ids = false): string[] | undefined {
+export function stringList(b: Body, key: string, ids = false): string[] | undefined {
   const v = b[key];
   if (v === undefined || v === null) return undefined;
   const ok = (x: unknown) => typeof x === 'string' || (ids && typeof x === 'number');
@@ -448,7 +451,7 @@ function stringList(b: Body, key: string, ids = false): string[] | undefined {
   return v.map(String);
 }
 
-function optionalInt(b: Body, key: string): number | undefined {
+export function optionalInt(b: Body, key: string): number | undefined {
   const v = b[key];
   if (v === undefined || v === null) return undefined;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
