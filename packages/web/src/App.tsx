@@ -12,8 +12,10 @@ import { NotFoundPage } from './pages/NotFoundPage.js';
 import { OverviewPage } from './pages/OverviewPage.js';
 import { ProjectSettingsPage } from './pages/ProjectSettingsPage.js';
 import { TokensPage } from './pages/TokensPage.js';
+import { TrackingArea } from './pages/tracking/TrackingArea.js';
 import { ProjectProvider } from './project.js';
-import { matchRoute, Redirect, safeLocalPath, useLocation } from './router.js';
+import { portalPathForMlflowHash } from './mlflow-links.js';
+import { matchRoute, Redirect, safeLocalPath, useHashLinks, useLocation } from './router.js';
 import { SECTIONS } from './sections.js';
 import { SessionProvider, useMe } from './session.js';
 
@@ -25,6 +27,9 @@ import { SessionProvider, useMe } from './session.js';
 export function App() {
   const state = useSyncExternalStore(subscribeSession, sessionState);
   const { pathname, search, href } = useLocation();
+  // Links into MLflow's UI (`/#/experiments/1/runs/<id>`), which MLflow clients print, land on the
+  // portal's pages (main.tsx follows one the page was opened with, before the first render).
+  useHashLinks(portalPathForMlflowHash);
 
   useEffect(() => {
     void restoreSession();
@@ -92,6 +97,7 @@ function Page({ pathname }: { pathname: string }) {
   const project = matchRoute('/projects/:project/settings', pathname);
   if (project?.project) return <ProjectSettingsPage key={project.project} name={project.project} />;
   if (pathname === '/admin' || pathname.startsWith('/admin/')) return <AdminArea pathname={pathname} />;
+  if (pathname === '/experiments' || pathname.startsWith('/experiments/')) return <TrackingArea pathname={pathname} />;
   const section = SECTIONS.find((s) => !s.ready && matchRoute(s.path, pathname));
   if (section) return <ComingSoonPage section={section} />;
   return <NotFoundPage pathname={pathname} />;

@@ -166,3 +166,13 @@ export async function logOut(): Promise<void> {
   }
   if (state === current) setState({ status: 'anonymous', end: 'logout' });
 }
+
+/**
+ * The address of a run's artifact file for a plain download link. Everything else goes through
+ * the SDK, which reads answers into memory; a link lets the browser stream a model of gigabytes
+ * straight to disk instead. It is a GET on this origin, so the session cookie authenticates it and
+ * no CSRF token is needed; the server sends artifacts with `nosniff` and a sandboxing CSP.
+ */
+export function artifactDownloadUrl(runId: string, path: string): string {
+  return `${BASE_URL}/api/v1/runs/${encodeURIComponent(runId)}/artifacts/file?path=${encodeURIComponent(path)}`;
+}

@@ -104,3 +104,52 @@ export function useAction(): Action {
   };
   return { busy, error, run };
 }
+
+/**
+ * Whether the element has come near the viewport (within `margin`); stays true once it has. Lets
+ * a page of many charts load each one's data only when the reader gets to it.
+ */
+export function useSeen<E extends Element>(margin = '200px'): [(el: E | null) => void, boolean] {
+  const [seen, setSeen] = useState(false);
+  const [el, setEl] = useState<E | null>(null);
+  useEffect(() => {
+    if (!el || seen) return;
+    const io = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) setSeen(true);
+      },
+      { rootMargin: margin },
+    );
+    io.observe(el);
+    return () => io.disconnect();
+  }, [el, seen, margin]);
+  return [setEl, seen];
+}
+
+/** A value kept in localStorage under `key` (JSON), for view choices that should survive a reload. */
+export function useStoredState<T>(key: string, initial: T): [T, (next: T) => void] {
+  // `initial` is only a default, read when nothing is stored: not a dependency.
+  const read = useCallback((): T => {
+    try {
+      const raw = localStorage.getItem(key);
+      return raw === null ? initial : (JSON.parse(raw) as T);
+    } catch {
+      // Unavailable storage (privacy modes) or a value from an older version: start over.
+      return initial;
+    }
+  }, [key]);
+  const [state, setState] = useState<{ key: string; value: T }>(() => ({ key, value: read() }));
+  const value = state.key === key ? state.value : read();
+  const set = useCallback(
+    (next: T) => {
+      setState({ key, value: next });
+      try {
+        localStorage.setItem(key, JSON.stringify(next));
+      } catch {
+        // See above: the choice then lasts until the page is left.
+      }
+    },
+    [key],
+  );
+  return [value, set];
+}

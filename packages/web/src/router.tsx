@@ -127,3 +127,30 @@ export function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return null;
 }
+
+/**
+ * Replaces a fragment-routed link (`/#/experiments/1`, as MLflow's own UI writes them) in the
+ * address bar by the portal path `map` gives for its fragment, without a history entry (so Back
+ * does not bounce). Returns whether it did; `map` returns null for fragments it does not know
+ * (the portal's own `#main`), which are left alone.
+ */
+export function followHashLink(map: (hash: string) => string | null): boolean {
+  const target = map(window.location.hash);
+  if (target === null) return false;
+  // Drop the fragment first: `navigate` compares paths only, and the target may be this path.
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  navigate(target, { replace: true });
+  return true;
+}
+
+/**
+ * Follows fragment links that arrive while the portal is open: pasting one over the portal's own
+ * address changes only the fragment, which does not reload the page.
+ */
+export function useHashLinks(map: (hash: string) => string | null): void {
+  useEffect(() => {
+    const follow = () => void followHashLink(map);
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, [map]);
+}

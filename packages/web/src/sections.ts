@@ -17,7 +17,7 @@ export const SECTIONS: readonly Section[] = [
   {
     path: '/experiments',
     label: 'Experiments',
-    ready: false,
+    ready: true,
     about: 'Tracked runs with their parameters, metrics and artifacts.',
   },
   {

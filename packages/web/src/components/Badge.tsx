@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { Job } from '@hangar/sdk';
+import type { Job, Run } from '@hangar/sdk';
 
 export type BadgeTone = 'neutral' | 'info' | 'success' | 'warning' | 'danger';
 
@@ -38,6 +38,24 @@ export function JobStateBadge({ state, cancelRequested = false }: { state: Job['
       {state === 'running' && <span className="badge-dot" aria-hidden="true" />}
       <span data-job-state={state}>{state}</span>
       {cancelling && <span className="badge-note">· cancelling</span>}
+    </Badge>
+  );
+}
+
+const RUN_TONES: Record<Run['info']['status'], BadgeTone> = {
+  SCHEDULED: 'neutral',
+  RUNNING: 'info',
+  FINISHED: 'success',
+  FAILED: 'danger',
+  KILLED: 'warning',
+};
+
+/** A tracked run's status (MLflow's words, in lower case), with a pulsing dot while it runs. */
+export function RunStatusBadge({ status }: { status: Run['info']['status'] }) {
+  return (
+    <Badge tone={RUN_TONES[status]}>
+      {status === 'RUNNING' && <span className="badge-dot" aria-hidden="true" />}
+      <span data-run-status={status}>{status.toLowerCase()}</span>
     </Badge>
   );
 }
