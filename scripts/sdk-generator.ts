@@ -1,6 +1,7 @@
 // Turns the committed OpenAPI 3.0 description into the SDK's generated files: `schema.ts` (one named
 // type per component, and per operation its params, body and response) and `client.ts` (the
-// `HangarClient` class, one method per operationId, built on the hand-written runtime in http.ts).
+// `HangarClient` class, one method per operationId, built on the hand-written runtime in http.ts; an
+// operation with a binary body or answer also gets a `...Stream` variant that never holds it whole).
 // Our own small converter rather than openapi-typescript: it gives readable named types (`Job`,
 // `ListJobsParams`) instead of index lookups into a `paths` tree, and it fails loudly on any spec
 // construct it does not understand instead of silently emitting `unknown`.
@@ -376,6 +377,8 @@ function operations(spec: Spec): OperationModel[] {
 }
 
 const isJson = (contentType: string) => contentType === 'application/json' || contentType.endsWith('+json');
+/** Neither JSON nor text: bytes, which the client takes as a Blob or buffer (or a stream, in `...Stream`). */
+const isBinary = (contentType: string) => !isJson(contentType) && !contentType.startsWith('text/');
 
 function bodyType(m: OperationModel, r: TypeRenderer): string {
   const b = m.body!;
@@ -383,7 +386,7 @@ function bodyType(m: OperationModel, r: TypeRenderer): string {
     const t = r.render(b.schema ?? {}, `${m.id}.requestBody`, '');
     return t.text.startsWith('{') ? `${m.typeBase}Body` : t.text;
   }
-  if (b.contentType.startsWith('text/')) return 'string';
+  if (!isBinary(b.contentType)) return 'string';
   return 'Blob | ArrayBuffer | Uint8Array';
 }
 
@@ -436,8 +439,19 @@ function responseType(m: OperationModel, r: TypeRenderer): string {
   return [...new Set(parts)].join(' | ');
 }
 
+/** The body of a client method: one call of `fn` with the request's fields, on one line when it fits. */
+function callBody(fn: string, typeArg: string | null, fields: string[]): string {
+  const call = `this.${fn}${typeArg ? `<${typeArg}>` : ''}`;
+  const oneLine = `    return ${call}({ ${fields.join(', ')} }, options);`;
+  return oneLine.length <= 120
+    ? `${oneLine}\n  }\n`
+    : `    return ${call}(\n      {\n${fields.map((f) => `        ${f},\n`).join('')}      },\n      options,\n    );\n  }\n`;
+}
+
 function clientFile(ops: OperationModel[]): string {
   const typeNames = new Set<string>();
+  /** Runtime types the streaming variants need from http.ts. */
+  const uses = new Set<string>();
   let methods = '';
   for (const m of ops) {
     const params = [...m.pathParams, ...m.queryParams];
@@ -465,17 +479,53 @@ function clientFile(ops: OperationModel[]): string {
       fields.push('body: args.body');
       fields.push(`contentType: ${quote(m.body.contentType)}`);
     }
-    fields.push(`response: '${m.response.kind}'`);
     methods += `\n${jsDoc(doc, '  ')}  async ${m.id}(${signature}): Promise<${m.typeBase}Response> {\n`;
-    const oneLine = `    return this.request<${m.typeBase}Response>({ ${fields.join(', ')} }, options);`;
-    methods +=
-      oneLine.length <= 120
-        ? `${oneLine}\n  }\n`
-        : `    return this.request<${m.typeBase}Response>(\n      {\n${fields.map((f) => `        ${f},\n`).join('')}      },\n      options,\n    );\n  }\n`;
+    methods += callBody('request', `${m.typeBase}Response`, [...fields, `response: '${m.response.kind}'`]);
+
+    // Bodies too large to hold in memory: a streaming variant beside the plain method.
+    const streamsBody = m.body !== null && isBinary(m.body.contentType);
+    const streamsAnswer = m.response.kind === 'bytes';
+    if (streamsBody || streamsAnswer) {
+      if (streamsAnswer) uses.add('StreamResponse');
+      if (streamsBody) uses.add('StreamBody');
+      const argType = streamsBody
+        ? `Omit<${m.typeBase}Params, 'body'> & { body${m.body!.required ? '' : '?'}: StreamBody }`
+        : `${m.typeBase}Params`;
+      const streamSignature = hasArgs
+        ? `args: ${argType}${argsRequired ? '' : ' = {}'}, options?: StreamOptions`
+        : 'options?: StreamOptions';
+      const result = streamsAnswer ? 'StreamResponse' : `${m.typeBase}Response`;
+      const streamDoc = [
+        `Streaming variant of \`${m.id}\`, for bodies too large to hold in memory.`,
+        ...(streamsBody
+          ? [
+              'The body (a ReadableStream, an async iterable such as a Node stream, or a Blob) is sent as it is',
+              'read; give `options.contentLength` for a stream of known size.',
+            ]
+          : []),
+        ...(streamsAnswer
+          ? [
+              'Resolves once the answer starts, with its body as a stream to read or cancel; `options.range`',
+              'asks for part of it.',
+            ]
+          : []),
+        '`options.timeoutMs` limits idle time, not the whole transfer.',
+        '',
+        `\`${m.method} ${m.path}\`${m.isPublic ? ' (no authentication needed)' : ''}`,
+        ...(m.op.deprecated ? ['@deprecated'] : []),
+        '@throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).',
+      ];
+      methods += `\n${jsDoc(streamDoc, '  ')}  async ${m.id}Stream(${streamSignature}): Promise<${result}> {\n`;
+      methods += callBody('requestStream', streamsAnswer ? null : `${m.typeBase}Response`, [
+        ...fields,
+        `response: '${streamsAnswer ? 'stream' : m.response.kind}'`,
+      ]);
+    }
   }
   const imports = [...typeNames].sort();
+  const runtime = ['RequestOptions', ...(uses.size ? ['StreamOptions', ...uses] : [])].sort();
   return (
-    `${HEADER}import { HttpClient, type RequestOptions } from '../http.js';\n` +
+    `${HEADER}import { HttpClient, ${runtime.map((t) => `type ${t}`).join(', ')} } from '../http.js';\n` +
     `import type {\n${imports.map((n) => `  ${n},\n`).join('')}} from './schema.js';\n\n` +
     jsDoc(
       [
@@ -505,7 +555,10 @@ export async function generateSdk(spec: Record<string, unknown>): Promise<Record
   const renderer = new TypeRenderer(s.components?.schemas ?? {});
   const ops = operations(s);
   const reserved = new Set(renderer.names.values());
+  const ids = new Set(ops.map((m) => m.id));
   for (const m of ops) {
+    if (ids.has(`${m.id}Stream`) && (m.response.kind === 'bytes' || (m.body && isBinary(m.body.contentType))))
+      throw new GeneratorError(m.id, `its streaming variant ${m.id}Stream clashes with an operation`);
     for (const suffix of ['Params', 'Body', 'Response']) {
       if (reserved.has(m.typeBase + suffix))
         throw new GeneratorError(m.id, `type name ${m.typeBase}${suffix} clashes with a component`);

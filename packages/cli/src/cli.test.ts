@@ -1,8 +1,7 @@
 // End-to-end: the built `hangar` binary against a real server it started itself (`hangar server`).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -17,66 +16,22 @@ import {
   type User,
 } from '@hangar/sdk';
 import { buildApp, defaultConfig } from '@hangar/server';
-import { closedPort, startServer, type ServerProcess } from '@hangar/server/testing';
+import { closedPort, type ServerProcess } from '@hangar/server/testing';
+import {
+  assertFreshBuild,
+  assertNoStack,
+  hangar,
+  removeTempDirs,
+  startCliServer as startServer,
+  tempDir,
+  type Result,
+} from './cli-harness.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'packages/cli/dist/bin.js');
 const PASSWORD = 'cli-test-password';
 const TOKEN = `hgr_clitest${'y'.repeat(24)}`;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const tmpDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  tmpDirs.push(dir);
-  return dir;
-}
-
-/** The environment without anything from the developer's own shell that would change the CLI's choices. */
-function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('HANGAR_')) delete env[k];
-  return { ...env, ...extra };
-}
-
-/** Runs the built CLI with its own config dir; resolves when it exits. */
-function hangar(
-  args: string[],
-  opts: { configDir: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], {
-      env: cleanEnv({ HANGAR_CONFIG_DIR: opts.configDir, ...opts.env }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`hangar ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    proc.on('error', reject);
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    proc.stdin.end(opts.input ?? '');
-  });
-}
-
-/** `hangar server` through the CLI's own binary, on a free port with a fresh data dir. */
 function startCliServer(): Promise<ServerProcess> {
-  return startServer(['--data-dir', tempDir('hangar-cli-data-')], {
-    entry: [BIN, 'server'],
-    env: cleanEnv({ HANGAR_ADMIN_PASSWORD: PASSWORD, HANGAR_ADMIN_TOKEN: TOKEN }),
-  });
+  return startServer({ password: PASSWORD, token: TOKEN });
 }
 
 async function waitForJob(client: HangarClient, id: string, done: (j: Job) => boolean): Promise<Job> {
@@ -87,34 +42,6 @@ async function waitForJob(client: HangarClient, id: string, done: (j: Job) => bo
     if (Date.now() > deadline) assert.fail(`job ${id} stuck in ${job.state}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * These tests run the built binary; a build older than its sources would test yesterday's code,
- * so say so instead (building here would couple this suite to every package's type errors).
- */
-function assertFreshBuild(): void {
-  for (const pkg of ['cli', 'sdk']) {
-    const src = path.join(ROOT, 'packages', pkg, 'src');
-    const walk = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory()
-          ? walk(path.join(dir, e.name))
-          : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')
-            ? [path.join(dir, e.name)]
-            : [],
-      );
-    for (const file of walk(src)) {
-      const built = path.join(ROOT, 'packages', pkg, 'dist', path.relative(src, file).replace(/\.ts$/, '.js'));
-      if (!existsSync(built) || statSync(built).mtimeMs < statSync(file).mtimeMs) {
-        assert.fail(`${path.relative(ROOT, built)} is missing or older than its source; run: npx tsc -b packages/cli`);
-      }
-    }
-  }
-}
-
-function assertNoStack(r: Result): void {
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }
 
 describe('hangar CLI against a real server', () => {
@@ -134,7 +61,7 @@ describe('hangar CLI against a real server', () => {
 
   after(async () => {
     await server?.stop();
-    for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+    removeTempDirs();
   });
 
   test('login with a token stores it in a 0600 file inside a 0700 dir', async () => {

@@ -14,6 +14,7 @@ import {
   type ListFlags,
   type RunFlags,
 } from './commands/jobs.js';
+import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { login, type LoginFlags } from './commands/login.js';
 import { logout } from './commands/logout.js';
@@ -54,7 +55,7 @@ interface RunState {
 export function buildProgram(ctx: CliContext, state: RunState = { exitCode: EXIT.ok, command: '' }): Command {
   const program = new Command('hangar')
     .description(
-      'Hangar MLOps platform: start the server, log in, run and follow jobs, manage users, teams, projects, tokens and the audit log.',
+      'Hangar MLOps platform: start the server, log in, run and follow jobs, search runs, move artifacts, manage users, teams, projects, tokens and the audit log.',
     )
     .version(cliVersion(), '-V, --version', 'print the CLI version')
     .helpCommand('help [command]', 'show help for a command')
@@ -162,6 +163,7 @@ Exit codes: 0 ok, 1 API or runtime error (or a failed job), 2 usage error, 3 not
   registerTeamCommands(program, ctx);
   registerProjectCommands(program, ctx);
   registerTrackingCommands(program, ctx);
+  registerArtifactCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
 

@@ -220,6 +220,256 @@ describe('HangarClient against a real server', () => {
   });
 });
 
+/** Hex sha256 of some bytes, with the web crypto API the SDK targets. */
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Deterministic pseudo-random bytes (incompressible enough, and the same on every run). */
+function bytesOf(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(chunk);
+    n += chunk.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('HangarClient streaming (artifacts of a run, audit export)', () => {
+  let server: { url: string; stop: () => Promise<void> };
+  let admin: HangarClient;
+  let runId: string;
+
+  before(async () => {
+    server = await startTestServer();
+    admin = new HangarClient({ baseUrl: server.url, token: TOKEN });
+    const exp = await admin.createExperiment({ project: 'default', body: { name: 'sdk-streams' } });
+    const res = await fetch(`${server.url}/api/2.0/mlflow/runs/create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ experiment_id: exp.experimentId }),
+    });
+    runId = ((await res.json()) as { run: { info: { run_id: string } } }).run.info.run_id;
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('uploads a ReadableStream, an async iterable and a Blob; the server hashes what was sent', async () => {
+    const data = bytesOf(3 * 1024 * 1024 + 17);
+    const chunks = function* () {
+      for (let at = 0; at < data.length; at += 256 * 1024) yield data.subarray(at, at + 256 * 1024);
+    };
+    const web = new ReadableStream<Uint8Array>({
+      start(ctrl) {
+        for (const c of chunks()) ctrl.enqueue(c);
+        ctrl.close();
+      },
+    });
+    const expected = { size: data.length, sha256: await sha256(data) };
+    const a = await admin.uploadRunArtifactStream(
+      { runId, path: 'streams/web.bin', body: web },
+      { contentLength: data.length },
+    );
+    assert.deepEqual(a, { path: 'streams/web.bin', ...expected });
+    const iterable = (async function* () {
+      for (const c of chunks()) {
+        await sleep(0);
+        yield c;
+      }
+    })();
+    // Without a length the body goes chunked; the server counts it itself.
+    const b = await admin.uploadRunArtifactStream({ runId, path: 'streams/iter.bin', body: iterable });
+    assert.deepEqual(b, { path: 'streams/iter.bin', ...expected });
+    const c = await admin.uploadRunArtifactStream({ runId, path: 'streams/blob.bin', body: new Blob([data]) });
+    assert.deepEqual(c, { path: 'streams/blob.bin', ...expected });
+    const listed = await admin.listRunArtifacts({ runId, path: 'streams' });
+    assert.deepEqual(
+      listed.items.map((e) => [e.path, e.size]),
+      [
+        ['streams/blob.bin', data.length],
+        ['streams/iter.bin', data.length],
+        ['streams/web.bin', data.length],
+      ],
+    );
+  });
+
+  test('downloads as a stream with its length, and byte ranges as 206 with the whole size', async () => {
+    const data = bytesOf(1_000_000, 7);
+    await admin.uploadRunArtifactStream({ runId, path: 'dl/data.bin', body: new Blob([data]) });
+
+    const whole = await admin.downloadRunArtifactStream({ runId, path: 'dl/data.bin' });
+    assert.equal(whole.status, 200);
+    assert.equal(whole.contentLength, data.length);
+    assert.equal(whole.range, null);
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+    assert.deepEqual(await readAll(whole.body), data);
+
+    const tail = await admin.downloadRunArtifactStream({ runId, path: 'dl/data.bin' }, { range: { start: 999_000 } });
+    assert.equal(tail.status, 206);
+    assert.deepEqual(tail.range, { start: 999_000, end: 999_999, size: data.length });
+    assert.equal(tail.contentLength, 1000);
+    assert.deepEqual(await readAll(tail.body), data.subarray(999_000));
+
+    const middle = await admin.downloadRunArtifactStream(
+      { runId, path: 'dl/data.bin' },
+      { range: { start: 10, end: 19 } },
+    );
+    assert.deepEqual(await readAll(middle.body), data.subarray(10, 20));
+
+    const past = await rejectsWith(
+      admin.downloadRunArtifactStream({ runId, path: 'dl/data.bin' }, { range: { start: data.length } }),
+    );
+    assert.equal(past.status, 416);
+    await assert.rejects(
+      admin.downloadRunArtifactStream({ runId, path: 'dl/data.bin' }, { range: { start: 5, end: 1 } }),
+      TypeError,
+    );
+
+    // Cancelling the body closes the connection; the client stays usable.
+    const cancelled = await admin.downloadRunArtifactStream({ runId, path: 'dl/data.bin' });
+    await cancelled.body.cancel();
+    assert.equal((await admin.listRunArtifacts({ runId, path: 'dl' })).items.length, 1);
+  });
+
+  test('errors: unknown run and traversal are API errors; a failing source rejects with its own error', async () => {
+    const unknown = await rejectsWith(
+      admin.uploadRunArtifactStream(
+        { runId: '0'.repeat(32), path: 'x.bin', body: new Blob([bytesOf(1000)]) },
+        { contentLength: 1000 },
+      ),
+    );
+    assert.equal(unknown.status, 404);
+    const missing = await rejectsWith(admin.downloadRunArtifactStream({ runId, path: 'no/such.bin' }));
+    assert.equal(missing.status, 404);
+    const traversal = await rejectsWith(
+      admin.uploadRunArtifactStream({ runId, path: '../escape.bin', body: new Blob([bytesOf(10)]) }),
+    );
+    assert.equal(traversal.status, 400);
+    assert.match(traversal.message, /"\.\." segment/);
+
+    const broken = new Error('disk on fire');
+    const failing = (async function* () {
+      yield bytesOf(1000);
+      await sleep(10);
+      throw broken;
+    })();
+    await assert.rejects(
+      admin.uploadRunArtifactStream({ runId, path: 'broken.bin', body: failing }, { contentLength: 5000 }),
+      (err) => err === broken,
+    );
+    // A body shorter than its Content-Length is refused, and nothing is stored.
+    const short = await rejectsWith(
+      admin.uploadRunArtifactStream(
+        { runId, path: 'short.bin', body: new ReadableStream({ start: (c) => (c.enqueue(bytesOf(10)), c.close()) }) },
+        { contentLength: 11 },
+      ),
+    );
+    assert.equal(short.status, 0);
+    const names = (await admin.listRunArtifacts({ runId })).items.map((e) => e.path);
+    assert.ok(!names.includes('broken.bin') && !names.includes('short.bin'), names.join());
+  });
+
+  test('timeoutMs is an idle limit: a slow but moving upload outlasts it, a stalled one fails', async () => {
+    const slow = (async function* () {
+      for (let i = 0; i < 6; i++) {
+        await sleep(100);
+        yield bytesOf(1000, i);
+      }
+    })();
+    const ok = await admin.uploadRunArtifactStream(
+      { runId, path: 'slow.bin', body: slow },
+      { contentLength: 6000, timeoutMs: 400 },
+    );
+    assert.equal(ok.size, 6000);
+
+    const stalled = (async function* () {
+      yield bytesOf(1000);
+      await sleep(2000);
+      yield bytesOf(1000);
+    })();
+    const err = await rejectsWith(
+      admin.uploadRunArtifactStream(
+        { runId, path: 'stalled.bin', body: stalled },
+        { contentLength: 2000, timeoutMs: 300 },
+      ),
+    );
+    assert.equal(err.status, 0);
+    assert.equal(err.code, 'timeout');
+    assert.match(err.message, /stalled: nothing moved for 300 ms/);
+
+    // A consumer that holds the body longer than the limit is not counted against it.
+    const res = await admin.downloadRunArtifactStream({ runId, path: 'slow.bin' }, { timeoutMs: 200 });
+    await sleep(500);
+    assert.equal((await readAll(res.body)).length, 6000);
+
+    const ac = new AbortController();
+    const pending = admin.uploadRunArtifactStream(
+      {
+        runId,
+        path: 'aborted.bin',
+        body: (async function* () {
+          yield bytesOf(10);
+          await sleep(1000);
+        })(),
+      },
+      { contentLength: 20, signal: ac.signal },
+    );
+    setTimeout(() => ac.abort(), 50);
+    assert.equal((await rejectsWith(pending)).code, 'aborted');
+  });
+
+  test('a large upload is not held in memory (fetch would keep a copy to follow redirects)', async () => {
+    const size = 160 * 1024 * 1024;
+    let peak = 0;
+    let sent = 0;
+    const body = (async function* () {
+      while (sent < size) {
+        // Fresh chunks: a copy kept anywhere would add up.
+        const chunk = bytesOf(1024 * 1024, sent);
+        sent += chunk.length;
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        yield chunk;
+      }
+    })();
+    const before = process.memoryUsage().arrayBuffers;
+    const r = await admin.uploadRunArtifactStream({ runId, path: 'large.bin', body }, { contentLength: size });
+    assert.equal(r.size, size);
+    assert.ok(peak - before < size / 2, `peak ${Math.round((peak - before) / 1e6)} MB of buffers for ${size / 1e6} MB`);
+  });
+
+  test('exportAuditEventsStream streams the JSON lines', async () => {
+    const res = await admin.exportAuditEventsStream({ action: 'experiment.*' });
+    assert.equal(res.status, 200);
+    const lines = new TextDecoder()
+      .decode(await readAll(res.body))
+      .trim()
+      .split('\n');
+    assert.ok(lines.length >= 1);
+    assert.equal((JSON.parse(lines[0]!) as { action: string }).action, 'experiment.create');
+  });
+});
+
 describe('HangarClient without a server', () => {
   test('an unreachable server is status 0 with a message naming the URL', async () => {
     const port = await closedPort();

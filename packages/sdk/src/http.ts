@@ -1,6 +1,7 @@
 // The hand-written runtime under the generated HangarClient: URL building, auth, JSON in/out,
-// timeouts and error mapping. Web-platform APIs only (fetch, URLSearchParams, AbortController,
-// TextEncoder, btoa) so the same code runs in Node 20 and in browsers.
+// streamed bodies in both directions, timeouts and error mapping. Web-platform APIs only (fetch,
+// streams, URLSearchParams, AbortController, TextEncoder, btoa) so the same code runs in Node 20
+// and in browsers.
 import { HangarApiError } from './hangar-api-error.js';
 
 /** What a `fetch` replacement must accept: the WHATWG signature, which Node and browsers share. */
@@ -37,6 +38,58 @@ export interface RequestOptions {
 
 /** How to read a successful answer. */
 export type ResponseKind = 'json' | 'text' | 'bytes' | 'none';
+
+/**
+ * A request body the streaming methods send as they read it, so it is never held whole in memory:
+ * a web `ReadableStream`, any async iterable of byte chunks (a Node `Readable` such as
+ * `fs.createReadStream(file)` is one), or a `Blob` (a browser `File`, or Node's `fs.openAsBlob`).
+ * Bytes already in memory are sent as they are.
+ */
+export type StreamBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Blob | ArrayBuffer | Uint8Array;
+
+/** Per-call settings of the streaming methods (`...Stream`, {@link HttpClient.requestStream}). */
+export interface StreamOptions extends RequestOptions {
+  /**
+   * An idle limit in ms, not a limit on the whole transfer: the call fails with code `timeout` when
+   * no bytes move for this long (the body is not being sent, or the answer sends nothing while it is
+   * being read). A consumer that reads slowly is never counted against it. Default: the client's
+   * `timeoutMs`; 0 disables it.
+   */
+  timeoutMs?: number;
+  /**
+   * The exact size of a streamed request body, sent as `Content-Length` so the server can check it
+   * (without it the body goes chunked). A body of another length fails the call and stores
+   * nothing. `Blob` bodies carry their size; browsers compute the header themselves.
+   */
+  contentLength?: number;
+  /** Asks for part of the answer (HTTP `Range: bytes=start-end`, `end` inclusive; to the end when omitted). */
+  range?: { start: number; end?: number };
+}
+
+/** A successful answer whose body has not been read yet. */
+export interface StreamResponse {
+  /** 200, or 206 for a range. */
+  status: number;
+  headers: Headers;
+  /** How many bytes `body` will yield (of the range, for a 206), or null when the server did not say. */
+  contentLength: number | null;
+  /** For a 206: the bytes sent (`end` inclusive) and the size of the whole file; otherwise null. */
+  range: { start: number; end: number; size: number } | null;
+  /**
+   * The body, delivered as it arrives. Read it to the end or cancel it (which closes the
+   * connection). It fails with a {@link HangarApiError} of status 0 when the connection breaks,
+   * stalls past `timeoutMs`, is aborted, or ends before `contentLength` bytes (`network_error`).
+   */
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * An {@link OperationRequest} for {@link HttpClient.requestStream}: a body that is a
+ * {@link StreamBody} is streamed, and `response: 'stream'` leaves the answer's body unread.
+ */
+export interface StreamRequest extends Omit<OperationRequest, 'response'> {
+  response: ResponseKind | 'stream';
+}
 
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number | boolean)[];
 
@@ -116,9 +169,151 @@ function normalizeBaseUrl(baseUrl: string): string {
 }
 
 /**
+ * The life of one call: its abort controller, the caller's signal, and a timer that is either a
+ * limit on the whole call or, for streams, an idle limit re-armed whenever bytes move.
+ */
+class CallControl {
+  readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timedOut = false;
+  /** Set when the caller's own request body failed; that error is rethrown as it is. */
+  sourceError: unknown;
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    private readonly timeoutMs: number,
+    private readonly idle: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    if (signal?.aborted) this.controller.abort();
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private readonly onAbort = () => this.controller.abort();
+
+  /** (Re)starts the timer. */
+  arm(): void {
+    if (this.timeoutMs <= 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, this.timeoutMs);
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops the timer and forgets the caller's signal; the call is over. */
+  finish(): void {
+    this.disarm();
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  /** Every failure before a complete answer (connect, headers, body) is a transport failure. */
+  error(err: unknown): unknown {
+    if (err instanceof HangarApiError) return err;
+    if (this.sourceError !== undefined) return this.sourceError;
+    const { method, url } = this;
+    if (this.timedOut) {
+      return new HangarApiError({
+        status: 0,
+        code: 'timeout',
+        message: this.idle
+          ? `the transfer with ${url} stalled: nothing moved for ${this.timeoutMs} ms`
+          : `no answer from ${url} within ${this.timeoutMs} ms`,
+        method,
+        url,
+        cause: err,
+      });
+    }
+    if (this.signal?.aborted) {
+      return new HangarApiError({
+        status: 0,
+        code: 'aborted',
+        message: `request to ${url} was aborted`,
+        method,
+        url,
+        cause: err,
+      });
+    }
+    return new HangarApiError({
+      status: 0,
+      code: 'network_error',
+      message: `cannot reach ${url}: ${networkReason(err)}`,
+      method,
+      url,
+      cause: err,
+    });
+  }
+}
+
+function isReadableStream(body: unknown): body is ReadableStream<Uint8Array> {
+  return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
+}
+
+function isAsyncIterable(body: unknown): body is AsyncIterable<Uint8Array> {
+  return typeof body === 'object' && body !== null && Symbol.asyncIterator in body;
+}
+
+/**
+ * A pull-driven copy of a streamed request body: each chunk is read only when fetch asks for it,
+ * which also tells the call that the upload is moving. A failure of the source is remembered so
+ * the caller gets its own error back rather than a "cannot reach" one.
+ */
+function uploadStream(source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, call: CallControl) {
+  let next: () => Promise<{ done?: boolean; value?: unknown }>;
+  let stop: (reason: unknown) => Promise<unknown>;
+  if (isReadableStream(source)) {
+    const reader = source.getReader();
+    next = () => reader.read();
+    stop = (reason) => reader.cancel(reason);
+  } else {
+    const it = source[Symbol.asyncIterator]();
+    next = () => it.next();
+    // Ends the iterator early: a Node stream closes its file.
+    stop = async () => it.return?.();
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(ctrl) {
+        call.arm();
+        try {
+          const r = await next();
+          if (r.done) {
+            ctrl.close();
+            return;
+          }
+          if (!(r.value instanceof Uint8Array))
+            throw new TypeError('a streamed request body must yield Uint8Array chunks');
+          ctrl.enqueue(r.value);
+        } catch (err) {
+          call.sourceError = err;
+          ctrl.error(err);
+        }
+      },
+      async cancel(reason) {
+        await stop(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** `bytes a-b/size` of a 206 answer. */
+function contentRangeOf(header: string | null): StreamResponse['range'] {
+  const m = header ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim()) : null;
+  return m ? { start: Number(m[1]), end: Number(m[2]), size: Number(m[3]) } : null;
+}
+
+/**
  * The transport the generated `HangarClient` extends: it holds the base URL and credentials and
- * performs one API call per {@link HttpClient.request}. Use `HangarClient`; this class is exported
- * for its option types and for calling routes newer than the SDK you have.
+ * performs one API call per {@link HttpClient.request} (or {@link HttpClient.requestStream} for
+ * bodies too large to hold in memory). Use `HangarClient`; this class is exported for its option
+ * types and for calling routes newer than the SDK you have.
  */
 export class HttpClient {
   /** The normalized base URL (no trailing slash). */
@@ -154,8 +349,7 @@ export class HttpClient {
   async request<T>(req: OperationRequest, options: RequestOptions = {}): Promise<T> {
     const url = this.buildUrl(req);
     const method = req.method.toUpperCase();
-    const headers = new Headers({ accept: req.response === 'json' ? 'application/json' : '*/*' });
-    if (this.authorization) headers.set('authorization', this.authorization);
+    const headers = this.headersFor(req.response === 'json' ? 'application/json' : '*/*');
     let body: RequestInit['body'];
     if (req.body !== undefined) {
       const contentType = req.contentType ?? 'application/json';
@@ -163,70 +357,175 @@ export class HttpClient {
       const json = contentType === 'application/json' || contentType.endsWith('+json');
       body = json ? JSON.stringify(req.body) : (req.body as RequestInit['body']);
     }
-    for (const [k, v] of Object.entries(this.headers)) headers.set(k, v);
-    for (const [k, v] of Object.entries(options.headers ?? {})) headers.set(k, v);
+    this.applyHeaders(headers, options);
 
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
-        : undefined;
-    const onAbort = () => controller.abort();
-    if (options.signal?.aborted) controller.abort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    // Every failure before a complete answer (connect, headers, body) is a transport failure.
-    const transportError = (err: unknown) => {
-      if (err instanceof HangarApiError) return err;
-      if (timedOut) {
-        return new HangarApiError({
-          status: 0,
-          code: 'timeout',
-          message: `no answer from ${url} within ${timeoutMs} ms`,
-          method,
-          url,
-          cause: err,
-        });
-      }
-      if (options.signal?.aborted) {
-        return new HangarApiError({
-          status: 0,
-          code: 'aborted',
-          message: `request to ${url} was aborted`,
-          method,
-          url,
-          cause: err,
-        });
-      }
-      return new HangarApiError({
-        status: 0,
-        code: 'network_error',
-        message: `cannot reach ${url}: ${networkReason(err)}`,
-        method,
-        url,
-        cause: err,
-      });
-    };
-
+    const call = new CallControl(method, url, options.timeoutMs ?? this.timeoutMs, false, options.signal);
+    call.arm();
     try {
-      const fetchFn = this.fetchFn ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-      const res = await fetchFn(url, { method, headers, body, signal: controller.signal });
+      const res = await this.fetch(url, { method, headers, body, signal: call.controller.signal });
       if (!res.ok) throw await this.apiError(res, method, url);
       return (await this.readBody(res, req.response, method, url)) as T;
     } catch (err) {
-      throw transportError(err);
+      throw call.error(err);
     } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      call.finish();
     }
   }
 
-  private buildUrl(req: OperationRequest): string {
+  /**
+   * Like {@link HttpClient.request}, for bodies too large to hold in memory. A request body that
+   * is a {@link StreamBody} is sent as it is read (give `options.contentLength` for a stream of
+   * known size); with `response: 'stream'` the call resolves once the headers of a 2xx answer
+   * arrive, with a {@link StreamResponse} whose body is read as it comes; otherwise the answer is
+   * read as `request` reads it. `options.timeoutMs` is an idle limit here, never a limit on the
+   * whole transfer. Errors are those of `request`; a request body that fails rejects the call with
+   * that body's own error.
+   */
+  async requestStream(req: StreamRequest & { response: 'stream' }, options?: StreamOptions): Promise<StreamResponse>;
+  async requestStream<T>(req: StreamRequest & { response: ResponseKind }, options?: StreamOptions): Promise<T>;
+  async requestStream(req: StreamRequest, options: StreamOptions = {}): Promise<unknown> {
+    const url = this.buildUrl(req);
+    const method = req.method.toUpperCase();
+    const { contentLength, range } = options;
+    if (contentLength !== undefined && (!Number.isSafeInteger(contentLength) || contentLength < 0))
+      throw new TypeError('contentLength must be a whole number of bytes');
+    if (
+      range &&
+      (!Number.isSafeInteger(range.start) ||
+        range.start < 0 ||
+        (range.end !== undefined && (!Number.isSafeInteger(range.end) || range.end < range.start)))
+    )
+      throw new TypeError('range must be whole byte offsets with start <= end');
+
+    const headers = this.headersFor(req.response === 'json' ? 'application/json' : '*/*');
+    const call = new CallControl(method, url, options.timeoutMs ?? this.timeoutMs, true, options.signal);
+    const init: RequestInit = { method, headers, signal: call.controller.signal };
+    if (req.body !== undefined && req.body !== null) {
+      const contentType = req.contentType ?? 'application/octet-stream';
+      headers.set('content-type', contentType);
+      let source: unknown = req.body;
+      let length = contentLength;
+      if (typeof Blob !== 'undefined' && source instanceof Blob) {
+        length = source.size;
+        source = source.stream();
+      }
+      if (isReadableStream(source) || isAsyncIterable(source)) {
+        init.body = uploadStream(source, call);
+        // Fetch requires this for a stream body: the request goes out whole before the answer is read.
+        init.duplex = 'half';
+        // Otherwise fetch keeps a copy of the body to follow redirects with (a tee of the stream,
+        // which holds every byte sent until the call ends: the whole file). A stream cannot be sent
+        // twice anyway, so a redirect fails the call instead (nodejs/undici#4058).
+        init.redirect = 'error';
+        init.window = null;
+        if (length !== undefined) headers.set('content-length', String(length));
+      } else {
+        const json = contentType === 'application/json' || contentType.endsWith('+json');
+        init.body = json ? JSON.stringify(source) : (source as RequestInit['body']);
+      }
+    }
+    if (range) headers.set('range', `bytes=${range.start}-${range.end ?? ''}`);
+    this.applyHeaders(headers, options);
+
+    call.arm();
+    let res: Response;
+    try {
+      res = await this.fetch(url, init);
+      if (!res.ok) throw await this.apiError(res, method, url);
+      if (req.response !== 'stream') {
+        const parsed = await this.readBody(res, req.response, method, url);
+        call.finish();
+        return parsed;
+      }
+    } catch (err) {
+      call.finish();
+      throw call.error(err);
+    }
+    call.disarm();
+    const length = /^\d+$/.test(res.headers.get('content-length') ?? '')
+      ? Number(res.headers.get('content-length'))
+      : null;
+    // A compressed answer's Content-Length counts the compressed bytes, not those the body yields.
+    const encoded = !['', 'identity'].includes((res.headers.get('content-encoding') ?? '').trim().toLowerCase());
+    return {
+      status: res.status,
+      headers: res.headers,
+      contentLength: encoded ? null : length,
+      range: res.status === 206 ? contentRangeOf(res.headers.get('content-range')) : null,
+      body: this.downloadStream(res, call, encoded ? null : length),
+    } satisfies StreamResponse;
+  }
+
+  /**
+   * The answer's body as a pull-driven stream: the idle timer runs only while a read waits on the
+   * network, and a body shorter than announced is an error rather than a silently short file.
+   */
+  private downloadStream(res: Response, call: CallControl, expected: number | null): ReadableStream<Uint8Array> {
+    const reader = res.body?.getReader();
+    let received = 0;
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(ctrl) {
+          if (!reader) {
+            call.finish();
+            ctrl.close();
+            return;
+          }
+          call.arm();
+          let r: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            r = await reader.read();
+          } catch (err) {
+            call.finish();
+            ctrl.error(call.error(err));
+            return;
+          }
+          call.disarm();
+          if (!r.done) {
+            received += r.value.byteLength;
+            ctrl.enqueue(r.value);
+            return;
+          }
+          call.finish();
+          if (expected !== null && received !== expected) {
+            ctrl.error(
+              new HangarApiError({
+                status: 0,
+                code: 'network_error',
+                message: `the answer from ${call.url} ended after ${received} of ${expected} bytes`,
+                method: call.method,
+                url: call.url,
+              }),
+            );
+          } else ctrl.close();
+        },
+        async cancel(reason) {
+          call.finish();
+          await reader?.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  private fetch(url: string, init: RequestInit): Promise<Response> {
+    return this.fetchFn ? this.fetchFn(url, init) : globalThis.fetch(url, init);
+  }
+
+  /** Accept and authorization; the caller adds its body headers, then {@link applyHeaders}. */
+  private headersFor(accept: string): Headers {
+    const headers = new Headers({ accept });
+    if (this.authorization) headers.set('authorization', this.authorization);
+    return headers;
+  }
+
+  /** The client's and the call's own headers, which may override the computed ones. */
+  private applyHeaders(headers: Headers, options: RequestOptions): void {
+    for (const [k, v] of Object.entries(this.headers)) headers.set(k, v);
+    for (const [k, v] of Object.entries(options.headers ?? {})) headers.set(k, v);
+  }
+
+  private buildUrl(req: Pick<OperationRequest, 'method' | 'path' | 'pathParams' | 'query'>): string {
     const path = req.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
       const raw = req.pathParams?.[name];
       const value = raw === undefined ? '' : String(raw);

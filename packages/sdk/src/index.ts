@@ -8,5 +8,9 @@ export {
   type QueryValue,
   type RequestOptions,
   type ResponseKind,
+  type StreamBody,
+  type StreamOptions,
+  type StreamRequest,
+  type StreamResponse,
 } from './http.js';
 export type * from './generated/schema.js';

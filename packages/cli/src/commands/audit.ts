@@ -149,19 +149,9 @@ export async function exportAudit(
   ctx: CliContext,
   flags: AuditFilterFlags & GlobalFlags & { output?: string },
 ): Promise<void> {
-  // The SDK reads a whole answer before returning it; this fetch hands the SDK an empty 2xx body
-  // and keeps the real one to stream, while errors still go through the SDK's error mapping.
-  let body: ReadableStream<Uint8Array> | null = null;
-  const { client } = resolveConnection(flags, ctx.env, {
-    fetch: async (input, init) => {
-      const res = await globalThis.fetch(input, init);
-      if (!res.ok) return res;
-      body = res.body;
-      return new Response(null, { status: res.status, headers: res.headers });
-    },
-  });
-  await client.exportAuditEvents(filtersOf(flags));
-  const stream = Readable.fromWeb((body ?? new Response('').body!) as unknown as NodeReadableStream<Uint8Array>);
+  const { client } = resolveConnection(flags, ctx.env);
+  const { body } = await client.exportAuditEventsStream(filtersOf(flags));
+  const stream = Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>);
   const counter = lineCounter();
   const out = new Output(ctx, flags.json === true);
   const cutOff = (err: unknown) =>

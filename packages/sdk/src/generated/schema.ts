@@ -132,6 +132,46 @@ export interface Metric {
   value: number | 'NaN' | 'Infinity' | '-Infinity';
 }
 
+export interface ModelVersion {
+  aliases: string[];
+  /** sha256:<hex> over the sorted lines "<file sha256>  <relative path>\n" of the files */
+  checksum: string | null;
+  /** @format date-time */
+  createdAt: string;
+  creator: string;
+  description: string | null;
+  fileCount: number | null;
+  /** serialization, e.g. skops, cloudpickle, onnx */
+  format: string | null;
+  /** the MLmodel flavor, e.g. sklearn, onnx, pytorch */
+  framework: string | null;
+  loggedModelId: string | null;
+  modelName: string;
+  runId: string | null;
+  signature: {
+    /** MLflow's input schema (parsed JSON), or null */
+    inputs: unknown;
+    outputs: unknown;
+    params: unknown;
+  } | null;
+  sizeBytes: number | null;
+  /** as given at registration (runs:/, models:/ or mlflow-artifacts:/) */
+  source: string;
+  stage: 'None' | 'Staging' | 'Production' | 'Archived';
+  status: 'READY' | 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION';
+  statusMessage: string | null;
+  /** where the files are: mlflow-artifacts:/<path> */
+  storageLocation: string;
+  tags: {
+    key: string;
+    value: string;
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
 export interface Project {
   /** @format date-time */
   createdAt: string;
@@ -152,6 +192,29 @@ export interface ProjectMember {
   role: 'viewer' | 'developer' | 'maintainer' | 'admin';
   teamRole: 'member' | 'lead' | null;
   username: string;
+}
+
+export interface RegisteredModel {
+  aliases: {
+    alias: string;
+    version: number;
+  }[];
+  /** @format date-time */
+  createdAt: string;
+  creator: string;
+  description: string | null;
+  id: string;
+  /** the newest version in each stage */
+  latestVersions: ModelVersion[];
+  name: string;
+  ownerTeam: string;
+  riskTier: 'low' | 'critical';
+  tags: {
+    key: string;
+    value: string;
+  }[];
+  /** @format date-time */
+  updatedAt: string;
 }
 
 export interface Run {
@@ -253,7 +316,7 @@ export interface ListAuditEventsParams {
   /**
    * e.g. project.create, or project.*
    * @maxLength 100
-   * @pattern ^[a-z][a-z.]*(\.\*)?$
+   * @pattern ^[a-z][a-z_.]*(\.\*)?$
    */
   action?: string;
   outcome?: 'success' | 'denied' | 'failure';
@@ -300,7 +363,7 @@ export interface ExportAuditEventsParams {
   /**
    * e.g. project.create, or project.*
    * @maxLength 100
-   * @pattern ^[a-z][a-z.]*(\.\*)?$
+   * @pattern ^[a-z][a-z_.]*(\.\*)?$
    */
   action?: string;
   outcome?: 'success' | 'denied' | 'failure';
@@ -846,6 +909,303 @@ export interface RemoveProjectMemberParams {
 
 /** Successful response of `removeProjectMember`. */
 export type RemoveProjectMemberResponse = void;
+
+// listRegisteredModels: GET /api/v1/projects/{project}/models
+
+/** Arguments of `listRegisteredModels`. */
+export interface ListRegisteredModelsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * e.g. name LIKE 'fraud%'
+   * @maxLength 10000
+   */
+  filter?: string;
+  /** @maxItems 20 */
+  orderBy?: string[];
+  /**
+   * @minimum 1
+   * @maximum 1000
+   */
+  maxResults?: number;
+  /** @maxLength 2000 */
+  pageToken?: string;
+}
+
+/** Successful response of `listRegisteredModels`. */
+export interface ListRegisteredModelsResponse {
+  items: RegisteredModel[];
+  nextPageToken: string | null;
+}
+
+// createRegisteredModel: POST /api/v1/projects/{project}/models
+
+/** Request body of `createRegisteredModel`. */
+export interface CreateRegisteredModelBody {
+  /**
+   * @maxLength 100000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  description?: string;
+  /**
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  ownerTeam?: string;
+  riskTier?: 'low' | 'critical';
+  /** @maxItems 100 */
+  tags?: {
+    key: string;
+    value: string;
+  }[];
+}
+
+/** Arguments of `createRegisteredModel`. */
+export interface CreateRegisteredModelParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** The request body. */
+  body: CreateRegisteredModelBody;
+}
+
+/** Successful response of `createRegisteredModel`. */
+export type CreateRegisteredModelResponse = RegisteredModel;
+
+// getRegisteredModel: GET /api/v1/projects/{project}/models/{name}
+
+/** Arguments of `getRegisteredModel`. */
+export interface GetRegisteredModelParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+}
+
+/** Successful response of `getRegisteredModel`. */
+export type GetRegisteredModelResponse = RegisteredModel;
+
+// updateRegisteredModel: PATCH /api/v1/projects/{project}/models/{name}
+
+/** Request body of `updateRegisteredModel`. */
+export interface UpdateRegisteredModelBody {
+  /**
+   * @maxLength 100000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  description?: string | null;
+  /**
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  ownerTeam?: string | null;
+  riskTier?: 'low' | 'critical';
+}
+
+/** Arguments of `updateRegisteredModel`. */
+export interface UpdateRegisteredModelParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /** The request body. */
+  body: UpdateRegisteredModelBody;
+}
+
+/** Successful response of `updateRegisteredModel`. */
+export type UpdateRegisteredModelResponse = RegisteredModel;
+
+// setModelAlias: PUT /api/v1/projects/{project}/models/{name}/aliases/{alias}
+
+/** Request body of `setModelAlias`. */
+export interface SetModelAliasBody {
+  /** @minimum 1 */
+  version: number;
+}
+
+/** Arguments of `setModelAlias`. */
+export interface SetModelAliasParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 255
+   */
+  alias: string;
+  /** The request body. */
+  body: SetModelAliasBody;
+}
+
+/** Successful response of `setModelAlias`. */
+export type SetModelAliasResponse = RegisteredModel;
+
+// deleteModelAlias: DELETE /api/v1/projects/{project}/models/{name}/aliases/{alias}
+
+/** Arguments of `deleteModelAlias`. */
+export interface DeleteModelAliasParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 255
+   */
+  alias: string;
+}
+
+/** Successful response of `deleteModelAlias`. */
+export type DeleteModelAliasResponse = void;
+
+// listModelVersions: GET /api/v1/projects/{project}/models/{name}/versions
+
+/** Arguments of `listModelVersions`. */
+export interface ListModelVersionsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * @minimum 1
+   * @maximum 1000
+   */
+  maxResults?: number;
+  /** @maxLength 2000 */
+  pageToken?: string;
+}
+
+/** Successful response of `listModelVersions`. */
+export interface ListModelVersionsResponse {
+  items: ModelVersion[];
+  nextPageToken: string | null;
+}
+
+// createModelVersion: POST /api/v1/projects/{project}/models/{name}/versions
+
+/** Request body of `createModelVersion`. */
+export interface CreateModelVersionBody {
+  /**
+   * @maxLength 100000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  description?: string;
+  /** @maxLength 64 */
+  runId?: string;
+  /**
+   * runs:/<run id>/<path>, models:/<logged model id>, models:/<name>/<version> or mlflow-artifacts:/<path>
+   * @minLength 1
+   * @maxLength 4096
+   */
+  source: string;
+  /** @maxItems 100 */
+  tags?: {
+    key: string;
+    value: string;
+  }[];
+}
+
+/** Arguments of `createModelVersion`. */
+export interface CreateModelVersionParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /** The request body. */
+  body: CreateModelVersionBody;
+}
+
+/** Successful response of `createModelVersion`. */
+export type CreateModelVersionResponse = ModelVersion;
+
+// getModelVersion: GET /api/v1/projects/{project}/models/{name}/versions/{version}
+
+/** Arguments of `getModelVersion`. */
+export interface GetModelVersionParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `getModelVersion`. */
+export type GetModelVersionResponse = ModelVersion;
 
 // listSecrets: GET /api/v1/projects/{project}/secrets
 
