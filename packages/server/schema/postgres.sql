@@ -138,6 +138,33 @@ table metrics
   is_nan integer not null default 0
   step bigint not null
   timestamp bigint not null
+table model_version_tags
+  model_id text not null
+  version bigint not null
+  key text not null
+  value text not null
+table model_versions
+  model_id text not null
+  version bigint not null
+  source text not null
+  storage_location text not null
+  run_id text
+  logged_model_id text
+  run_link text
+  status text not null
+  status_message text
+  stage text not null default 'None'::text
+  description text
+  user_id text
+  username text not null
+  created_at bigint not null
+  updated_at bigint not null
+  signature text
+  framework text
+  format text
+  size_bytes bigint
+  file_count integer
+  checksum text
 table project_members
   project_id text not null
   user_id text not null
@@ -149,6 +176,26 @@ table projects
   display_name text not null
   description text not null default ''::text
   team_id text not null
+  created_at bigint not null
+  updated_at bigint not null
+table registered_model_aliases
+  model_id text not null
+  alias text not null
+  version bigint not null
+table registered_model_tags
+  model_id text not null
+  key text not null
+  value text not null
+table registered_models
+  id text not null
+  project_id text not null
+  name text not null
+  description text
+  owner_team_id text
+  risk_tier text not null default 'low'::text
+  last_version bigint not null default 0
+  user_id text
+  username text not null
   created_at bigint not null
   updated_at bigint not null
 table run_inputs
@@ -233,9 +280,15 @@ constraint on logged_model_params: FOREIGN KEY (model_id) REFERENCES logged_mode
 constraint on logged_model_tags: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
 constraint on logged_models: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
 constraint on metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on model_version_tags: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
+constraint on model_versions: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on projects: FOREIGN KEY (team_id) REFERENCES teams(id)
+constraint on registered_model_aliases: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
+constraint on registered_model_tags: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
+constraint on registered_models: FOREIGN KEY (owner_team_id) REFERENCES teams(id) ON DELETE SET NULL
+constraint on registered_models: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on run_inputs: FOREIGN KEY (dataset_id) REFERENCES datasets(id) ON DELETE CASCADE
 constraint on run_inputs: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on run_models: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
@@ -270,7 +323,7 @@ CREATE INDEX jobs_lease_idx ON public.jobs USING btree (state, lease_expires_at)
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
 CREATE UNIQUE INDEX kysely_migration_pkey ON public.kysely_migration USING btree (name);
 CREATE UNIQUE INDEX kysely_migration_lock_pkey ON public.kysely_migration_lock USING btree (id);
-CREATE INDEX latest_metrics_key_idx ON public.latest_metrics USING btree (key, value);
+CREATE INDEX latest_metrics_key_idx ON public.latest_metrics USING btree (key, is_nan, value, run_id);
 CREATE UNIQUE INDEX latest_metrics_pk ON public.latest_metrics USING btree (run_id, key);
 CREATE INDEX logged_model_metrics_idx ON public.logged_model_metrics USING btree (model_id, key, step);
 CREATE UNIQUE INDEX logged_model_params_pk ON public.logged_model_params USING btree (model_id, key);
@@ -280,11 +333,22 @@ CREATE UNIQUE INDEX logged_models_pkey ON public.logged_models USING btree (id);
 CREATE INDEX logged_models_run_idx ON public.logged_models USING btree (source_run_id);
 CREATE INDEX metrics_history_idx ON public.metrics USING btree (run_id, key, step, "timestamp");
 CREATE UNIQUE INDEX metrics_pkey ON public.metrics USING btree (id);
+CREATE UNIQUE INDEX model_version_tags_pk ON public.model_version_tags USING btree (model_id, version, key);
+CREATE INDEX model_versions_logged_model_idx ON public.model_versions USING btree (logged_model_id);
+CREATE UNIQUE INDEX model_versions_pk ON public.model_versions USING btree (model_id, version);
+CREATE INDEX model_versions_run_idx ON public.model_versions USING btree (run_id);
+CREATE INDEX model_versions_stage_idx ON public.model_versions USING btree (model_id, stage, version);
 CREATE UNIQUE INDEX project_members_pk ON public.project_members USING btree (project_id, user_id);
 CREATE INDEX project_members_user_idx ON public.project_members USING btree (user_id);
 CREATE UNIQUE INDEX projects_name_key ON public.projects USING btree (name);
 CREATE UNIQUE INDEX projects_pkey ON public.projects USING btree (id);
 CREATE INDEX projects_team_idx ON public.projects USING btree (team_id);
+CREATE UNIQUE INDEX registered_model_aliases_pk ON public.registered_model_aliases USING btree (model_id, alias);
+CREATE INDEX registered_model_aliases_version_idx ON public.registered_model_aliases USING btree (model_id, version);
+CREATE UNIQUE INDEX registered_model_tags_pk ON public.registered_model_tags USING btree (model_id, key);
+CREATE INDEX registered_models_owner_idx ON public.registered_models USING btree (owner_team_id);
+CREATE UNIQUE INDEX registered_models_pkey ON public.registered_models USING btree (id);
+CREATE UNIQUE INDEX registered_models_project_name_uq ON public.registered_models USING btree (project_id, name);
 CREATE INDEX run_inputs_dataset_idx ON public.run_inputs USING btree (dataset_id);
 CREATE UNIQUE INDEX run_inputs_pk ON public.run_inputs USING btree (run_id, dataset_id);
 CREATE INDEX run_models_model_idx ON public.run_models USING btree (model_id);

@@ -45,6 +45,7 @@ import { TokensService } from './modules/identity/tokens-service.js';
 import { UsersService } from './modules/identity/users-service.js';
 import { jobRoutes } from './modules/jobs/routes.js';
 import { mlflowArtifactRoutes } from './modules/mlflow/artifact-routes.js';
+import { mlflowRegistryRoutes } from './modules/mlflow/registry-routes.js';
 import { mlflowRoutes } from './modules/mlflow/routes.js';
 import { AccessService } from './modules/projects/access.js';
 import { projectRoutes } from './modules/projects/routes.js';
@@ -65,6 +66,9 @@ import { DatasetStore } from './modules/datasets/store.js';
 import { loggedModelRoutes } from './modules/logged-models/routes.js';
 import { LoggedModelsService } from './modules/logged-models/service.js';
 import { LoggedModelStore } from './modules/logged-models/store.js';
+import { registryRoutes } from './modules/registry/routes.js';
+import { RegistryService } from './modules/registry/service.js';
+import { RegistryStore } from './modules/registry/store.js';
 import { reproducibilityRoutes } from './modules/reproducibility/routes.js';
 import { ReproducibilityService } from './modules/reproducibility/service.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
@@ -104,6 +108,7 @@ export interface Services {
   artifacts: ArtifactsService;
   loggedModels: LoggedModelsService;
   datasets: DatasetsService;
+  registry: RegistryService;
   jobs: JobService;
 }
 
@@ -185,6 +190,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     loggerInstance: options.logger,
     logger: options.logger ? undefined : { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
+    // Path parameters carry registered model names: up to 256 characters, percent-encoded.
+    routerOptions: { maxParamLength: 4096 },
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
     forceCloseConnections: 'idle',
@@ -287,6 +294,15 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     artifacts,
     loggedModels,
     datasets,
+    registry: new RegistryService(
+      new RegistryStore(database.db, database.engine),
+      access,
+      tracking,
+      loggedModels,
+      artifacts,
+      audit,
+      clock,
+    ),
     trackingSearch: new TrackingSearchService(
       database.db,
       database.engine,
@@ -492,6 +508,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         datasets: services.datasets,
       }),
     );
+    await http.register(mlflowRegistryRoutes(services.registry));
+    await http.register(registryRoutes(services.registry));
     await http.register(loggedModelRoutes(services.loggedModels));
     await http.register(datasetRoutes(services.datasets));
     await http.register(

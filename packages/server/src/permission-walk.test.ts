@@ -62,6 +62,7 @@ const PASSWORD = 'walk-password-123';
 /** Set in before(); the body builders of the table read it. */
 let walkExperimentId = '';
 let walkDatasetId = '';
+let walkRunId = '';
 
 const PERMISSIONS: Record<string, Rule> = {
   health: { allow: PRINCIPALS },
@@ -151,6 +152,30 @@ const PERMISSIONS: Record<string, Rule> = {
     params: (f) => ({ runId: f.runId }),
     body: () => ({ datasetId: walkDatasetId, context: 'training' }),
   },
+
+  // The registry: viewers read, developers register and alias; risk tier and owner team changes
+  // (maintainers) and deletes (maintainers, MLflow adapter only) are covered by the registry tests.
+  listRegisteredModels: { allow: PROJECT_VIEWERS },
+  createRegisteredModel: { allow: PROJECT_DEVELOPERS, body: (n) => ({ name: `walk-model-${n}` }) },
+  getRegisteredModel: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model' }) },
+  updateRegisteredModel: {
+    allow: PROJECT_DEVELOPERS,
+    params: () => ({ name: 'walk-model' }),
+    body: () => ({ description: 'changed' }),
+  },
+  listModelVersions: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model' }) },
+  createModelVersion: {
+    allow: PROJECT_DEVELOPERS,
+    params: () => ({ name: 'walk-model' }),
+    body: () => ({ source: `runs:/${walkRunId}` }),
+  },
+  getModelVersion: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model', version: '1' }) },
+  setModelAlias: {
+    allow: PROJECT_DEVELOPERS,
+    params: () => ({ name: 'walk-model', alias: 'walk' }),
+    body: () => ({ version: 1 }),
+  },
+  deleteModelAlias: { allow: PROJECT_DEVELOPERS, params: () => ({ name: 'walk-model', alias: 'walk' }) },
 
   enqueueJob: { allow: SIGNED_IN, body: () => ({ kind: 'system.noop' }) },
   listJobs: { allow: SIGNED_IN },
@@ -255,6 +280,9 @@ for (const engine of ENGINES) {
         digest: 'walk',
       });
       walkDatasetId = dataset.json<{ dataset: { datasetId: string } }>().dataset.datasetId;
+      walkRunId = runId;
+      await asAdmin('POST', '/api/v1/projects/proj/models', { name: 'walk-model' });
+      await asAdmin('POST', '/api/v1/projects/proj/models/walk-model/versions', { source: `runs:/${runId}` });
       fixture = {
         modelId: model.json<{ model: { info: { model_id: string } } }>().model.info.model_id,
         datasetId: walkDatasetId,

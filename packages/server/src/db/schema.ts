@@ -239,6 +239,67 @@ export interface RunModelsTable {
   step: number;
 }
 
+export type RiskTier = 'low' | 'critical';
+export type ModelVersionStatus = 'READY' | 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION';
+/** MLflow's model version stages (kept for compatibility; releases supersede them). */
+export type ModelStage = 'None' | 'Staging' | 'Production' | 'Archived';
+
+export interface RegisteredModelsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string | null;
+  /** Null: the project's team owns the model. */
+  owner_team_id: string | null;
+  risk_tier: RiskTier;
+  /** The last version number handed out (0 before the first). */
+  last_version: number;
+  user_id: string | null;
+  username: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RegisteredModelTagsTable extends KeyValueTable {
+  model_id: string;
+}
+
+export interface ModelVersionsTable {
+  model_id: string;
+  version: number;
+  source: string;
+  storage_location: string;
+  run_id: string | null;
+  logged_model_id: string | null;
+  run_link: string | null;
+  status: ModelVersionStatus;
+  status_message: string | null;
+  stage: ModelStage;
+  description: string | null;
+  user_id: string | null;
+  username: string;
+  created_at: number;
+  updated_at: number;
+  /** JSON {inputs, outputs, params}. */
+  signature: string | null;
+  framework: string | null;
+  format: string | null;
+  size_bytes: number | null;
+  file_count: number | null;
+  checksum: string | null;
+}
+
+export interface ModelVersionTagsTable extends KeyValueTable {
+  model_id: string;
+  version: number;
+}
+
+export interface RegisteredModelAliasesTable {
+  model_id: string;
+  alias: string;
+  version: number;
+}
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobsTable {
@@ -305,4 +366,9 @@ export interface DB {
   logged_model_tags: LoggedModelKeyValueTable;
   logged_model_metrics: LoggedModelMetricsTable;
   run_models: RunModelsTable;
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: RegisteredModelTagsTable;
+  model_versions: ModelVersionsTable;
+  model_version_tags: ModelVersionTagsTable;
+  registered_model_aliases: RegisteredModelAliasesTable;
 }

@@ -4,6 +4,8 @@ import * as m0001 from './0001_core.js';
 import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_tracking.js';
 import * as m0004 from './0004_models_datasets.js';
+import * as m0005 from './0005_tracking_indexes.js';
+import * as m0006 from './0006_registry.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -18,6 +20,8 @@ const ALL: Record<string, EngineMigration> = {
   '0002_identity': m0002,
   '0003_tracking': m0003,
   '0004_models_datasets': m0004,
+  '0005_tracking_indexes': m0005,
+  '0006_registry': m0006,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

@@ -34,7 +34,7 @@ const Filters = {
   ),
   action: Type.Optional(
     Type.String({
-      pattern: '^[a-z][a-z.]*(\\.\\*)?$',
+      pattern: '^[a-z][a-z_.]*(\\.\\*)?$',
       maxLength: 100,
       description: 'e.g. project.create, or project.*',
     }),

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely, type SqlBool } from 'kysely';
 import type { AuditEventsTable, DB } from '../../db/schema.js';
 import type { Engine } from '../../db/dialect.js';
 import { eventHash, GENESIS_HASH, type AuditRow } from './chain.js';
@@ -101,9 +101,11 @@ export class AuditStore {
     if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);
     if (filter.target !== undefined) q = q.where('target', '=', filter.target);
     if (filter.action !== undefined) {
-      // "project.*" selects a family of actions (the route's pattern admits no LIKE wildcards).
+      // "project.*" selects a family of actions; `_` (allowed in action names) is escaped, as
+      // the route's pattern admits no other LIKE wildcard.
+      const family = `${filter.action.slice(0, -1).replace(/_/g, '\\_')}%`;
       q = filter.action.endsWith('.*')
-        ? q.where('action', 'like', `${filter.action.slice(0, -1)}%`)
+        ? q.where(sql<SqlBool>`action like ${family} escape '\\'`)
         : q.where('action', '=', filter.action);
     }
     if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome as AuditRow['outcome']);

@@ -61,3 +61,27 @@ export type LoggedModelClause =
   | { type: 'attribute'; key: LoggedModelNumericAttribute; comparator: NumericComparator; value: number }
   | { type: 'attribute'; key: LoggedModelStringAttribute; comparator: StringComparator; value: string }
   | { type: 'attribute'; key: LoggedModelStringAttribute; comparator: ListComparator; values: string[] };
+
+/** One `AND`-ed comparison of a registered-models filter (MLflow's SearchRegisteredModels). */
+export type RegisteredModelClause =
+  | { type: 'attribute'; key: 'name'; comparator: StringComparator; value: string }
+  | { type: 'attribute'; key: 'name'; comparator: ListComparator; values: string[] }
+  | { type: 'tag'; key: string; comparator: StringComparator; value: string };
+
+/** `name` is the registered model's name; `source_path` is the version's source. */
+export type ModelVersionStringAttribute = 'name' | 'run_id' | 'source_path';
+
+/** One `AND`-ed comparison of a model-versions filter (MLflow's SearchModelVersions). */
+export type ModelVersionClause =
+  | { type: 'attribute'; key: ModelVersionStringAttribute; comparator: StringComparator; value: string }
+  | { type: 'attribute'; key: 'name' | 'run_id'; comparator: ListComparator; values: string[] }
+  | { type: 'attribute'; key: 'version_number'; comparator: NumericComparator; value: number }
+  | { type: 'tag'; key: string; comparator: StringComparator; value: string };
+
+export type RegisteredModelOrderKey = 'name' | 'creation_timestamp' | 'last_updated_timestamp';
+export type ModelVersionOrderKey = 'name' | 'version_number' | 'creation_timestamp' | 'last_updated_timestamp';
+
+export interface RegistryOrderBy<K extends string> {
+  key: K;
+  ascending: boolean;
+}

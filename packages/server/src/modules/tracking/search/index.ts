@@ -31,7 +31,15 @@ export {
   LOGGED_MODEL_ATTRIBUTES,
   parseExperimentFilter,
   parseLoggedModelFilter,
+  parseModelVersionFilter,
+  parseRegisteredModelFilter,
   parseRunFilter,
 } from './parse-filter.js';
-export { compareInteger, compareList, compareReal, compareText } from './compare.js';
-export { ORDER_BY_LIMIT, parseExperimentOrderBy, parseRunOrderBy } from './parse-order-by.js';
+export { byCodePoint, compareInteger, compareList, compareReal, compareText } from './compare.js';
+export {
+  ORDER_BY_LIMIT,
+  parseExperimentOrderBy,
+  parseModelVersionOrderBy,
+  parseRegisteredModelOrderBy,
+  parseRunOrderBy,
+} from './parse-order-by.js';

@@ -6,7 +6,10 @@ import type {
   LoggedModelClause,
   LoggedModelNumericAttribute,
   LoggedModelStringAttribute,
+  ModelVersionClause,
+  ModelVersionStringAttribute,
   NumericComparator,
+  RegisteredModelClause,
   RunAttribute,
   NumericRunAttribute,
   RunClause,
@@ -16,6 +19,7 @@ import type {
 import {
   EXPERIMENT_SEARCH_ATTRIBUTES,
   RUN_SEARCH_ATTRIBUTES,
+  pyList,
   pySet,
   resolveExperimentIdent,
   resolveRunIdent,
@@ -121,6 +125,9 @@ function structure(input: string): RawClause[] {
   if (input.length > FILTER_LIMITS.length) {
     throw new InputError(`Filter string is too long (more than ${FILTER_LIMITS.length} characters)`, FIELD);
   }
+  // No stored name or value holds NUL, and PostgreSQL cannot even compare a text holding one: a
+  // filter with NUL is refused here, where the database would fail with a 5xx.
+  if (input.includes('\u0000')) throw new InputError('Filter string contains a NUL character', FIELD);
   const tokens = tokenize(input);
   const semi = tokens.findIndex((t) => t.kind === 'semicolon');
   if (semi >= 0 && tokens.slice(semi + 1).some((t) => t.kind !== 'semicolon')) {
@@ -401,4 +408,109 @@ function loggedModelClause(raw: RawClause): LoggedModelClause {
 export function parseLoggedModelFilter(filter: string | null | undefined): LoggedModelClause[] {
   if (!filter || filter.trim() === '') return [];
   return structure(filter).map(loggedModelClause);
+}
+
+/** Searchable registered-model attributes (MLflow's SearchModelUtils). */
+export const REGISTERED_MODEL_SEARCH_ATTRIBUTES = { name: 'name' } as const;
+/** Searchable model-version attributes (MLflow's SearchModelVersionUtils). */
+export const MODEL_VERSION_SEARCH_ATTRIBUTES = {
+  name: 'name',
+  version_number: 'version_number',
+  run_id: 'run_id',
+  source_path: 'source_path',
+} as const;
+
+const registryNull = (written: string) =>
+  new InputError(`IS NULL / IS NOT NULL is not supported in registry searches ('${written}')`, FIELD);
+
+const listNotSupported = (keys: readonly string[]) =>
+  new InputError(
+    `Only ${pyList([...keys].sort())} attributes support comparison with a list of quoted string values.`,
+    FIELD,
+  );
+
+function registryTagClause(raw: RawClause, key: string) {
+  const s = stringValue(raw.value!, "Expected a quoted string value for tag (e.g. 'my-value')");
+  return { type: 'tag' as const, key, comparator: checkComparator(raw.comparator, STRING_COMPARATORS), value: s };
+}
+
+function registeredModelClause(raw: RawClause): RegisteredModelClause {
+  const id = resolveExperimentIdent(raw.ident, REGISTERED_MODEL_SEARCH_ATTRIBUTES, FIELD);
+  if (raw.value === null) throw registryNull(id.written);
+  if (id.type === 'tag') return registryTagClause(raw, id.key);
+  const value = raw.value;
+  if (value.kind === 'list') {
+    return {
+      type: 'attribute',
+      key: 'name',
+      comparator: checkComparator(raw.comparator, ['IN', 'NOT IN'] as const),
+      values: listValues(value),
+    };
+  }
+  const s = stringValue(value, 'Expected a quoted string value or a list of quoted string values for attributes');
+  const comparator = checkComparator(raw.comparator, STRING_ATTRIBUTE_COMPARATORS) as StringComparator;
+  return { type: 'attribute', key: 'name', comparator, value: s };
+}
+
+function modelVersionClause(raw: RawClause): ModelVersionClause {
+  const id = resolveExperimentIdent(raw.ident, MODEL_VERSION_SEARCH_ATTRIBUTES, FIELD);
+  if (raw.value === null) throw registryNull(id.written);
+  if (id.type === 'tag') return registryTagClause(raw, id.key);
+  const value = raw.value;
+  if (id.key === 'version_number') {
+    if (value.kind === 'list') throw listNotSupported(['name', 'run_id']);
+    const n =
+      value.kind === 'number'
+        ? value.value
+        : value.kind === 'string' && /^\s*-?\d+\s*$/.test(value.value)
+          ? Number(value.value)
+          : Number.NaN;
+    if (!Number.isSafeInteger(n)) {
+      throw new InputError(`Invalid value for numeric attribute 'version_number': ${value.text}`, FIELD);
+    }
+    return {
+      type: 'attribute',
+      key: 'version_number',
+      comparator: checkComparator(raw.comparator, NUMERIC_COMPARATORS),
+      value: n,
+    };
+  }
+  const key = id.key as ModelVersionStringAttribute;
+  if (value.kind === 'list') {
+    if (key === 'source_path') throw listNotSupported(['name', 'run_id']);
+    return {
+      type: 'attribute',
+      key,
+      comparator: checkComparator(raw.comparator, ['IN', 'NOT IN'] as const),
+      values: listValues(value),
+    };
+  }
+  if (value.kind === 'number') {
+    throw new InputError(
+      `Only the '${pySet(['version_number', 'creation_timestamp', 'last_updated_timestamp'])}' attributes support comparison with numeric values.`,
+      FIELD,
+    );
+  }
+  const s = stringValue(value, 'Expected a quoted string value or a list of quoted string values for attributes');
+  const comparator = checkComparator(raw.comparator, STRING_ATTRIBUTE_COMPARATORS) as StringComparator;
+  return { type: 'attribute', key, comparator, value: s };
+}
+
+/**
+ * Parses an MLflow registered-models filter (`name LIKE 'fraud-%' AND tags.team = 'risk'`):
+ * attribute `name` (=, !=, LIKE, ILIKE, IN, NOT IN) and `tags.<key>` (=, !=, LIKE, ILIKE).
+ */
+export function parseRegisteredModelFilter(filter: string | null | undefined): RegisteredModelClause[] {
+  if (!filter || filter.trim() === '') return [];
+  return structure(filter).map(registeredModelClause);
+}
+
+/**
+ * Parses an MLflow model-versions filter (`name = 'fraud' AND version_number > 3`): attributes
+ * `name` (the registered model's) and `run_id` (string comparators, IN, NOT IN), `source_path`
+ * (string comparators), `version_number` (numeric comparators), and `tags.<key>`.
+ */
+export function parseModelVersionFilter(filter: string | null | undefined): ModelVersionClause[] {
+  if (!filter || filter.trim() === '') return [];
+  return structure(filter).map(modelVersionClause);
 }

@@ -1,5 +1,13 @@
 import { InputError } from '../../../core/errors.js';
-import type { ExperimentOrderBy, ExperimentOrderKey, RunAttribute, RunOrderBy } from './ast.js';
+import type {
+  ExperimentOrderBy,
+  ExperimentOrderKey,
+  ModelVersionOrderKey,
+  RegisteredModelOrderKey,
+  RegistryOrderBy,
+  RunAttribute,
+  RunOrderBy,
+} from './ast.js';
 import {
   EXPERIMENT_ORDER_ATTRIBUTES,
   RUN_ORDER_ATTRIBUTES,
@@ -72,4 +80,57 @@ export function parseExperimentOrderBy(items: readonly string[] | null | undefin
     if (id.type !== 'attribute') throw new InputError(`Invalid order_by entity: ${id.type}`, FIELD);
     return { key: id.key as ExperimentOrderKey, ascending };
   });
+}
+
+/** Orderable registered-model keys; `timestamp` is MLflow's alias of `last_updated_timestamp`. */
+const REGISTERED_MODEL_ORDER_ATTRIBUTES: Record<string, RegisteredModelOrderKey> = {
+  name: 'name',
+  timestamp: 'last_updated_timestamp',
+  last_updated_timestamp: 'last_updated_timestamp',
+  creation_timestamp: 'creation_timestamp',
+};
+
+const MODEL_VERSION_ORDER_ATTRIBUTES: Record<string, ModelVersionOrderKey> = {
+  name: 'name',
+  version_number: 'version_number',
+  creation_timestamp: 'creation_timestamp',
+  last_updated_timestamp: 'last_updated_timestamp',
+};
+
+function parseRegistryOrderBy<K extends string>(
+  items: readonly string[] | null | undefined,
+  attributes: Record<string, K>,
+): RegistryOrderBy<K>[] {
+  if (!items) return [];
+  checkCount(items);
+  const seen = new Set<K>();
+  return items.map((item) => {
+    const { ident, ascending } = splitItem(item);
+    const id = resolveExperimentIdent(ident, attributes, FIELD);
+    if (id.type !== 'attribute') throw new InputError(`Invalid order_by entity: ${id.type}`, FIELD);
+    const key = id.key as K;
+    if (seen.has(key)) throw new InputError(`\`order_by\` contains duplicate fields: ${pyList(items)}`, FIELD);
+    seen.add(key);
+    return { key, ascending };
+  });
+}
+
+/**
+ * Parses MLflow search_registered_models order_by items: `name`, `timestamp` (=
+ * `last_updated_timestamp`), `last_updated_timestamp`, `creation_timestamp`, each optionally ASC/DESC.
+ */
+export function parseRegisteredModelOrderBy(
+  items: readonly string[] | null | undefined,
+): RegistryOrderBy<RegisteredModelOrderKey>[] {
+  return parseRegistryOrderBy(items, REGISTERED_MODEL_ORDER_ATTRIBUTES);
+}
+
+/**
+ * Parses MLflow search_model_versions order_by items: `name`, `version_number`,
+ * `creation_timestamp`, `last_updated_timestamp`, each optionally ASC/DESC.
+ */
+export function parseModelVersionOrderBy(
+  items: readonly string[] | null | undefined,
+): RegistryOrderBy<ModelVersionOrderKey>[] {
+  return parseRegistryOrderBy(items, MODEL_VERSION_ORDER_ATTRIBUTES);
 }
