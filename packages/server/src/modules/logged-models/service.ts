@@ -8,7 +8,14 @@ import { LIMITS, parseInteger, parseMetricValue, validateKey, validateValue } fr
 import { parseLoggedModelFilter } from '../tracking/search/index.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KeyValue } from '../tracking/store.js';
-import type { LoggedModelMetricRow, LoggedModelOrder, LoggedModelRow, LoggedModelStore, RunModelRow } from './store.js';
+import {
+  ATTRIBUTE_COLUMNS,
+  type LoggedModelMetricRow,
+  type LoggedModelOrder,
+  type LoggedModelRow,
+  type LoggedModelStore,
+  type RunModelRow,
+} from './store.js';
 
 export const LOGGED_MODEL_STATUSES = ['PENDING', 'READY', 'FAILED'] as const;
 
@@ -63,14 +70,9 @@ export const SEARCH_DEFAULT = 100;
 export const SEARCH_MAX = 1000;
 const BAD_NAME_CHARACTERS = ['/', ':', '.', '%', '"', "'"];
 const ORDER_ATTRIBUTES: Record<string, Extract<LoggedModelOrder, { type: 'attribute' }>['column']> = {
-  name: 'name',
-  model_id: 'id',
-  model_type: 'model_type',
-  status: 'status',
-  source_run_id: 'source_run_id',
-  creation_timestamp: 'created_at',
+  ...ATTRIBUTE_COLUMNS,
+  // MLflow's aliases.
   creation_time: 'created_at',
-  last_updated_timestamp: 'updated_at',
   last_updated_time: 'updated_at',
 };
 

@@ -25,7 +25,8 @@ export type LoggedModelOrder =
     }
   | { type: 'metric'; key: string; ascending: boolean; datasetName?: string; datasetDigest?: string };
 
-const ATTRIBUTE_COLUMNS = {
+/** The column of each logged-model attribute MLflow's grammar names (filters and order_by). */
+export const ATTRIBUTE_COLUMNS = {
   name: 'name',
   model_id: 'id',
   model_type: 'model_type',
