@@ -1,11 +1,12 @@
 import { runIdentity } from '../identity/identity-overhead.js';
+import { runTracking } from '../tracking/tracking.js';
 import { runHttpOverhead } from './http-overhead.js';
 import { runJobQueue } from './job-queue.js';
 import { runStartup } from './startup.js';
 
 /*
- * All core benchmarks, then the identity benchmark (bench/identity), one after the other (never at
- * once: on 2 cores they would disturb each other).
+ * All core benchmarks, then the identity (bench/identity) and tracking (bench/tracking) benchmarks,
+ * one after the other (never at once: on 2 cores they would disturb each other).
  * The PostgreSQL job-queue cases run only with HANGAR_TEST_PG_URL set, i.e. under
  * `node scripts/with-postgres.mjs node --import tsx bench/core/run-all.ts`.
  */
@@ -15,6 +16,7 @@ export async function runAll(): Promise<void> {
   await runHttpOverhead();
   await runJobQueue();
   await runIdentity();
+  await runTracking();
   process.stdout.write(`\nall core benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 

@@ -447,8 +447,9 @@ export class TrackingService {
       const key = validateKey('tag', t.key, `tags[${i}].key`);
       return { key, value: validateValue('tag', key, t.value) };
     });
-    // Logging is not audited (see the class comment), so a plain transaction is enough.
-    await this.store.transaction(async (s) => {
+    // Logging is not audited (see the class comment), so a plain transaction is enough; concurrent
+    // batches share one commit where the store can (groupedTransaction).
+    await this.store.groupedTransaction(async (s) => {
       await s.insertParams(
         runId,
         [...params].map(([key, value]) => ({ key, value })),

@@ -235,6 +235,55 @@ function pickRun(row: RunSearchRow): RunRow {
 }
 
 /**
+ * Runs a search ordered first by a metric by walking that metric's values in order, through
+ * latest_metrics_key_idx (key, is_nan, value), instead of reading every matching run and sorting
+ * them: a page then costs about page-size / (share of runs that match) index steps, whatever the
+ * experiment's size. Only the runs that have a (non-NaN) value are walked; their order is the
+ * search's order up to the value, and the rest of the keys sort ties.
+ *
+ * The walk is bounded, since the index holds the key's values across every experiment: first the
+ * value `budget` steps ahead is read (one index scan), and only runs whose value is up to it are
+ * considered. Everything before that value is then complete, ties included, so when at least
+ * `limit` runs match the page is exact. Otherwise (few matches within the budget, or the page
+ * reaches the NaN or missing values) it returns null and the caller runs the general query.
+ * `cross join` makes SQLite nest the loops in this order (PostgreSQL plans it as a plain join).
+ */
+function metricOrderedPage(
+  db: Kysely<DB>,
+  o: {
+    key: string;
+    ascending: boolean;
+    plan: RunSortPlan;
+    limit: number;
+    /** The value of the last row of the previous page (its group is 0). */
+    after: number | null;
+    conditions: Expression<SqlBool>[];
+  },
+): () => Promise<{ rows: RunSearchRow[] } | null> {
+  const dir = sql.raw(o.ascending ? 'asc' : 'desc');
+  const from = sql.raw(o.ascending ? '>=' : '<=');
+  const upTo = sql.raw(o.ascending ? '<=' : '>=');
+  const budget = 8 * o.limit + 1000;
+  const start = o.after === null ? sql`` : sql`and value ${from} ${o.after}`;
+  const [k0, ...rest] = o.plan.keys;
+  return async () => {
+    const edge = await sql<{ value: number }>`select value from latest_metrics
+      where key = ${o.key} and is_nan = 0 ${start}
+      order by value ${dir} limit 1 offset ${budget - 1}`.execute(db);
+    const bound = edge.rows[0]?.value;
+    const { rows } = await sql<RunSearchRow>`select runs.*, ${sql.join(sortSelections(o.plan.keys))}
+      from latest_metrics as o0 cross join runs ${sql.join(o.plan.joins.slice(1), sql` `)}
+      where o0.run_id = runs.id and o0.key = ${o.key} and o0.is_nan = 0
+        ${o.after === null ? sql`` : sql`and o0.value ${from} ${o.after}`}
+        ${bound === undefined ? sql`` : sql`and o0.value ${upTo} ${bound}`}
+        and ${sql.join(o.conditions, sql` and `)}
+      order by ${k0!.order} ${dir}, ${orderByItems(rest)}
+      limit ${o.limit}`.execute(db);
+    return rows.length >= o.limit ? { rows } : null;
+  };
+}
+
+/**
  * Compiles an MLflow run search into one SQL query for either engine: filter (metrics, params,
  * tags, attributes; datasets through `datasetFilter`), order_by with MLflow's defaults and
  * tie-breaking, view type, page size and keyset page token. Throws InputError, with MLflow's
@@ -275,13 +324,29 @@ export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): Com
     where ${sql.join(conditions, sql` and `)}
     order by ${orderByItems(plan.keys)}
     limit ${maxResults + 1}`;
+  const byMetric =
+    first?.type === 'metric' && (!cursor || cursor[0]![0] === 0)
+      ? metricOrderedPage(db, {
+          key: first.key,
+          ascending: first.ascending,
+          plan,
+          limit: maxResults + 1,
+          after: cursor ? (cursor[0]![1] as number) : null,
+          conditions: [
+            conditions[0]!,
+            ...(stage ? [sql<SqlBool>`runs.lifecycle_stage = ${stage}`] : []),
+            ...runFilterConditions(engine, clauses, { datasetFilter: options.datasetFilter, form: 'exists' }),
+            ...(cursor ? [afterCursor(plan.keys, cursor)] : []),
+          ],
+        })
+      : null;
 
   return {
     clauses,
     orderBy,
     query,
     async execute() {
-      const { rows } = await query.execute(db);
+      const { rows } = (byMetric && (await byMetric())) || (await query.execute(db));
       const page = rows.slice(0, maxResults);
       const last = page.at(-1);
       return {

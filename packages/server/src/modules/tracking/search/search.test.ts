@@ -470,6 +470,106 @@ for (const engine of ENGINES) {
       }
     });
 
+    test('metric order_by walking the key index: bounded walk, ties at the bound, NaN and missing last', async () => {
+      // 2000 runs elsewhere hold the same key, so the walk's bound lies inside the key's values
+      // (its budget is 8 × page + 1000 index steps) and the searched experiment is a minority.
+      const bulk = async (experiment: number, n: number, start: number, metric: (i: number) => number | null) => {
+        const out: { id: string; i: number; start: number; value: number | null; f: number }[] = [];
+        for (let base = 0; base < n; base += 400) {
+          const rows = Array.from({ length: Math.min(400, n - base) }, (_, j) => {
+            const i = base + j;
+            // Start times repeat, so runs tie on value and start time and only the id orders them.
+            return { id: runId(), i, start: start + (i % 50), value: metric(i), f: (i * 7) % 10 };
+          });
+          await db
+            .insertInto('runs')
+            .values(
+              rows.map((r) => ({
+                id: r.id,
+                experiment_id: experiment,
+                name: `w${experiment}-${r.i}`,
+                user_id: null,
+                username: 'w',
+                status: 'FINISHED' as const,
+                start_time: r.start,
+                end_time: null,
+                lifecycle_stage: 'active' as const,
+                artifact_uri: 'x',
+                parent_run_id: null,
+              })),
+            )
+            .execute();
+          const metrics = rows.flatMap((r) => [
+            ...(r.value === null
+              ? []
+              : [
+                  {
+                    run_id: r.id,
+                    key: 'score',
+                    value: Number.isNaN(r.value) ? 0 : r.value,
+                    is_nan: Number.isNaN(r.value) ? 1 : 0,
+                    step: 0,
+                    timestamp: 0,
+                  },
+                ]),
+            { run_id: r.id, key: 'f', value: r.f, is_nan: 0, step: 0, timestamp: 0 },
+          ]);
+          await db.insertInto('latest_metrics').values(metrics).execute();
+          out.push(...rows);
+        }
+        return out;
+      };
+      const W = await insertExperiment(db, 'search', 'walk', 0, 0);
+      const other = await insertExperiment(db, 'search', 'walk-other', 0, 0);
+      await bulk(other, 2000, 0, (i) => (i % 40) / 4);
+      // Few distinct values (many ties), some NaN, some runs without the metric.
+      const runs = await bulk(W, 600, 100, (i) => (i % 13 === 0 ? null : i % 17 === 0 ? NaN : (i % 23) / 2));
+      const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      const expected = (ascending: boolean, keep: (r: (typeof runs)[number]) => boolean) =>
+        runs
+          .filter(keep)
+          .sort((a, b) => {
+            const group = (v: number | null) => (v === null ? 2 : Number.isNaN(v) ? 1 : 0);
+            const g = group(a.value) - group(b.value);
+            if (g !== 0) return g;
+            if (group(a.value) === 0 && a.value !== b.value) {
+              return ascending ? a.value! - b.value! : b.value! - a.value!;
+            }
+            return b.start - a.start || byId(a.id, b.id);
+          })
+          .map((r) => r.id);
+      const pages = async (o: Partial<RunSearchOptions>, size: number) => {
+        const out: string[] = [];
+        let token: string | null = null;
+        for (let i = 0; i < 1000; i++) {
+          const page = await search({ ...o, experimentIds: [W], maxResults: size, pageToken: token });
+          if (page.nextPageToken) assert.equal(page.runs.length, size);
+          out.push(...page.runs.map((r) => r.id));
+          token = page.nextPageToken;
+          if (!token) return out;
+        }
+        throw new Error('paging did not end');
+      };
+      for (const ascending of [true, false]) {
+        const orderBy = [`metrics.score ${ascending ? 'ASC' : 'DESC'}`];
+        assert.deepEqual(
+          await pages({ orderBy }, 1000),
+          expected(ascending, () => true),
+        );
+        assert.deepEqual(
+          await pages({ orderBy }, 37),
+          expected(ascending, () => true),
+          `pages of 37`,
+        );
+        // A filter on another metric: matches are sparse in the walk, and on some pages too few.
+        const filter = 'metrics.f >= 8';
+        assert.deepEqual(
+          await pages({ orderBy, filter }, 9),
+          expected(ascending, (r) => r.f >= 8),
+        );
+      }
+    });
+
     test('page token errors', async () => {
       const page = await search({ orderBy: ['metrics.acc DESC'], maxResults: 2 });
       const token = page.nextPageToken!;
