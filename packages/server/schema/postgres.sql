@@ -41,6 +41,22 @@ table datasets
   profile text
   created_by text not null
   created_at bigint not null
+table evaluation_specs
+  model_id text not null
+  dataset_id text not null
+  task text not null
+  label_column text not null
+  thresholds text not null
+  champion_rule text
+  updated_by text not null
+  updated_at bigint not null
+table events
+  seq bigint not null default nextval('events_seq_seq'::regclass)
+  id text not null
+  project_id text not null
+  type text not null
+  payload text not null
+  created_at bigint not null
 table experiment_tags
   experiment_id bigint not null
   key text not null
@@ -138,6 +154,26 @@ table metrics
   is_nan integer not null default 0
   step bigint not null
   timestamp bigint not null
+table model_version_gates
+  id text not null
+  model_id text not null
+  version bigint not null
+  status text not null
+  job_id text
+  spec text
+  scorer text
+  rows bigint
+  metrics text
+  checks text
+  champion_version bigint
+  champion_metrics text
+  reason text
+  override_by text
+  override_reason text
+  override_at bigint
+  created_at bigint not null
+  started_at bigint
+  finished_at bigint
 table model_version_tags
   model_id text not null
   version bigint not null
@@ -196,6 +232,29 @@ table registered_models
   last_version bigint not null default 0
   user_id text
   username text not null
+  created_at bigint not null
+  updated_at bigint not null
+table release_transitions
+  release_id text not null
+  seq integer not null
+  status text not null
+  actor text not null
+  reason text
+  at bigint not null
+table releases
+  id text not null
+  model_id text not null
+  version bigint not null
+  environment text not null
+  status text not null
+  requested_by text not null
+  requested_by_id text
+  note text
+  decided_by text
+  decided_by_id text
+  decision text
+  decision_reason text
+  decided_at bigint
   created_at bigint not null
   updated_at bigint not null
 table run_inputs
@@ -268,9 +327,35 @@ table users
   disabled integer not null default 0
   created_at bigint not null
   updated_at bigint not null
+table webhook_deliveries
+  id text not null
+  webhook_id text not null
+  event_id text not null
+  event_type text not null
+  status text not null
+  attempts integer not null default 0
+  job_id text
+  response_status integer
+  error text
+  duration_ms integer
+  created_at bigint not null
+  updated_at bigint not null
+table webhooks
+  id text not null
+  project_id text not null
+  url text not null
+  events text not null
+  secret text not null
+  active integer not null default 1
+  description text
+  created_by text not null
+  created_at bigint not null
+  updated_at bigint not null
 constraint on api_tokens: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on api_tokens: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on datasets: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
+constraint on evaluation_specs: FOREIGN KEY (dataset_id) REFERENCES datasets(id)
+constraint on evaluation_specs: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
 constraint on experiment_tags: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
 constraint on experiments: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on job_logs: FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE
@@ -280,6 +365,7 @@ constraint on logged_model_params: FOREIGN KEY (model_id) REFERENCES logged_mode
 constraint on logged_model_tags: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
 constraint on logged_models: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
 constraint on metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+constraint on model_version_gates: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on model_version_tags: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on model_versions: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
@@ -289,6 +375,8 @@ constraint on registered_model_aliases: FOREIGN KEY (model_id, version) REFERENC
 constraint on registered_model_tags: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
 constraint on registered_models: FOREIGN KEY (owner_team_id) REFERENCES teams(id) ON DELETE SET NULL
 constraint on registered_models: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
+constraint on release_transitions: FOREIGN KEY (release_id) REFERENCES releases(id) ON DELETE CASCADE
+constraint on releases: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on run_inputs: FOREIGN KEY (dataset_id) REFERENCES datasets(id) ON DELETE CASCADE
 constraint on run_inputs: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on run_models: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
@@ -300,6 +388,8 @@ constraint on secrets: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELET
 constraint on sessions: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on team_members: FOREIGN KEY (team_id) REFERENCES teams(id) ON DELETE CASCADE
 constraint on team_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+constraint on webhook_deliveries: FOREIGN KEY (webhook_id) REFERENCES webhooks(id) ON DELETE CASCADE
+constraint on webhooks: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 CREATE UNIQUE INDEX api_tokens_pkey ON public.api_tokens USING btree (id);
 CREATE UNIQUE INDEX api_tokens_token_hash_key ON public.api_tokens USING btree (token_hash);
 CREATE INDEX api_tokens_user_idx ON public.api_tokens USING btree (user_id);
@@ -312,6 +402,10 @@ CREATE INDEX audit_events_target_idx ON public.audit_events USING btree (target,
 CREATE INDEX audit_events_unchained_idx ON public.audit_events USING btree (seq, id);
 CREATE UNIQUE INDEX datasets_pkey ON public.datasets USING btree (id);
 CREATE UNIQUE INDEX datasets_project_name_digest_uq ON public.datasets USING btree (project_id, name, digest);
+CREATE UNIQUE INDEX evaluation_specs_pkey ON public.evaluation_specs USING btree (model_id);
+CREATE UNIQUE INDEX events_id_key ON public.events USING btree (id);
+CREATE UNIQUE INDEX events_pkey ON public.events USING btree (seq);
+CREATE INDEX events_project_idx ON public.events USING btree (project_id, seq);
 CREATE UNIQUE INDEX experiment_tags_pk ON public.experiment_tags USING btree (experiment_id, key);
 CREATE UNIQUE INDEX experiments_pkey ON public.experiments USING btree (id);
 CREATE UNIQUE INDEX experiments_project_name_uq ON public.experiments USING btree (project_id, name);
@@ -333,6 +427,8 @@ CREATE UNIQUE INDEX logged_models_pkey ON public.logged_models USING btree (id);
 CREATE INDEX logged_models_run_idx ON public.logged_models USING btree (source_run_id);
 CREATE INDEX metrics_history_idx ON public.metrics USING btree (run_id, key, step, "timestamp");
 CREATE UNIQUE INDEX metrics_pkey ON public.metrics USING btree (id);
+CREATE UNIQUE INDEX model_version_gates_pkey ON public.model_version_gates USING btree (id);
+CREATE INDEX model_version_gates_version_idx ON public.model_version_gates USING btree (model_id, version, created_at);
 CREATE UNIQUE INDEX model_version_tags_pk ON public.model_version_tags USING btree (model_id, version, key);
 CREATE INDEX model_versions_logged_model_idx ON public.model_versions USING btree (logged_model_id);
 CREATE UNIQUE INDEX model_versions_pk ON public.model_versions USING btree (model_id, version);
@@ -349,6 +445,10 @@ CREATE UNIQUE INDEX registered_model_tags_pk ON public.registered_model_tags USI
 CREATE INDEX registered_models_owner_idx ON public.registered_models USING btree (owner_team_id);
 CREATE UNIQUE INDEX registered_models_pkey ON public.registered_models USING btree (id);
 CREATE UNIQUE INDEX registered_models_project_name_uq ON public.registered_models USING btree (project_id, name);
+CREATE UNIQUE INDEX release_transitions_pk ON public.release_transitions USING btree (release_id, seq);
+CREATE INDEX releases_model_idx ON public.releases USING btree (model_id, created_at);
+CREATE UNIQUE INDEX releases_pkey ON public.releases USING btree (id);
+CREATE INDEX releases_status_idx ON public.releases USING btree (status, created_at);
 CREATE INDEX run_inputs_dataset_idx ON public.run_inputs USING btree (dataset_id);
 CREATE UNIQUE INDEX run_inputs_pk ON public.run_inputs USING btree (run_id, dataset_id);
 CREATE INDEX run_models_model_idx ON public.run_models USING btree (model_id);
@@ -370,3 +470,7 @@ CREATE UNIQUE INDEX teams_name_key ON public.teams USING btree (name);
 CREATE UNIQUE INDEX teams_pkey ON public.teams USING btree (id);
 CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id);
 CREATE UNIQUE INDEX users_username_key ON public.users USING btree (username);
+CREATE UNIQUE INDEX webhook_deliveries_pkey ON public.webhook_deliveries USING btree (id);
+CREATE INDEX webhook_deliveries_webhook_idx ON public.webhook_deliveries USING btree (webhook_id, created_at);
+CREATE UNIQUE INDEX webhooks_pkey ON public.webhooks USING btree (id);
+CREATE INDEX webhooks_project_idx ON public.webhooks USING btree (project_id);

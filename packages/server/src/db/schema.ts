@@ -339,6 +339,121 @@ export interface JobLogsTable {
   created_at: number;
 }
 
+export type EvaluationTask = 'binary' | 'multiclass' | 'regression';
+
+export interface EvaluationSpecsTable {
+  model_id: string;
+  dataset_id: string;
+  task: EvaluationTask;
+  label_column: string;
+  /** JSON [{metric, op, threshold}]. */
+  thresholds: string;
+  /** JSON {metric, maxDegradation} or null. */
+  champion_rule: string | null;
+  updated_by: string;
+  updated_at: number;
+}
+
+export type GateStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+
+export interface ModelVersionGatesTable {
+  id: string;
+  model_id: string;
+  version: number;
+  status: GateStatus;
+  job_id: string | null;
+  /** JSON snapshot of the spec the gate ran with. */
+  spec: string | null;
+  scorer: string | null;
+  rows: number | null;
+  /** JSON {metric: value}. */
+  metrics: string | null;
+  /** JSON [{metric, op, threshold, value, passed}]. */
+  checks: string | null;
+  champion_version: number | null;
+  champion_metrics: string | null;
+  reason: string | null;
+  override_by: string | null;
+  override_reason: string | null;
+  override_at: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export type ReleaseEnvironment = 'staging' | 'production';
+export type ReleaseStatus =
+  'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+
+export interface ReleasesTable {
+  id: string;
+  model_id: string;
+  version: number;
+  environment: ReleaseEnvironment;
+  status: ReleaseStatus;
+  requested_by: string;
+  requested_by_id: string | null;
+  note: string | null;
+  decided_by: string | null;
+  decided_by_id: string | null;
+  decision: 'approved' | 'rejected' | null;
+  decision_reason: string | null;
+  decided_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ReleaseTransitionsTable {
+  release_id: string;
+  seq: number;
+  status: ReleaseStatus;
+  actor: string;
+  reason: string | null;
+  at: number;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  project_id: string;
+  type: string;
+  /** JSON. */
+  payload: string;
+  created_at: number;
+}
+
+export interface WebhooksTable {
+  id: string;
+  project_id: string;
+  url: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  /** Sealed with the secret box. */
+  secret: string;
+  active: number;
+  description: string | null;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  job_id: string | null;
+  response_status: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -371,4 +486,11 @@ export interface DB {
   model_versions: ModelVersionsTable;
   model_version_tags: ModelVersionTagsTable;
   registered_model_aliases: RegisteredModelAliasesTable;
+  evaluation_specs: EvaluationSpecsTable;
+  model_version_gates: ModelVersionGatesTable;
+  releases: ReleasesTable;
+  release_transitions: ReleaseTransitionsTable;
+  events: EventsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

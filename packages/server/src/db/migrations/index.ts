@@ -6,6 +6,7 @@ import * as m0003 from './0003_tracking.js';
 import * as m0004 from './0004_models_datasets.js';
 import * as m0005 from './0005_tracking_indexes.js';
 import * as m0006 from './0006_registry.js';
+import * as m0007 from './0007_gates_releases.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -22,6 +23,7 @@ const ALL: Record<string, EngineMigration> = {
   '0004_models_datasets': m0004,
   '0005_tracking_indexes': m0005,
   '0006_registry': m0006,
+  '0007_gates_releases': m0007,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {
