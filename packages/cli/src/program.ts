@@ -18,6 +18,7 @@ import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { login, type LoginFlags } from './commands/login.js';
 import { logout } from './commands/logout.js';
+import { registerModelCommands } from './commands/models.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerTeamCommands } from './commands/teams.js';
 import { registerTrackingCommands } from './commands/tracking.js';
@@ -55,7 +56,7 @@ interface RunState {
 export function buildProgram(ctx: CliContext, state: RunState = { exitCode: EXIT.ok, command: '' }): Command {
   const program = new Command('hangar')
     .description(
-      'Hangar MLOps platform: start the server, log in, run and follow jobs, search runs, move artifacts, manage users, teams, projects, tokens and the audit log.',
+      'Hangar MLOps platform: start the server, log in, run and follow jobs, search runs, move artifacts, manage registered models and releases, manage users, teams, projects, tokens and the audit log.',
     )
     .version(cliVersion(), '-V, --version', 'print the CLI version')
     .helpCommand('help [command]', 'show help for a command')
@@ -164,6 +165,7 @@ Exit codes: 0 ok, 1 API or runtime error (or a failed job), 2 usage error, 3 not
   registerProjectCommands(program, ctx);
   registerTrackingCommands(program, ctx);
   registerArtifactCommands(program, ctx);
+  registerModelCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
 

@@ -44,6 +44,10 @@ import { IdentityStore } from './modules/identity/store.js';
 import { TokensService } from './modules/identity/tokens-service.js';
 import { UsersService } from './modules/identity/users-service.js';
 import { jobRoutes } from './modules/jobs/routes.js';
+import { lineageRoutes } from './modules/lineage/routes.js';
+import { LineageService } from './modules/lineage/service.js';
+import { LineageStore } from './modules/lineage/store.js';
+import { VersionReproducibilityService } from './modules/lineage/version-reproducibility.js';
 import { mlflowArtifactRoutes } from './modules/mlflow/artifact-routes.js';
 import { mlflowRegistryRoutes } from './modules/mlflow/registry-routes.js';
 import { mlflowRoutes } from './modules/mlflow/routes.js';
@@ -70,6 +74,21 @@ import { registryRoutes } from './modules/registry/routes.js';
 import { RegistryService } from './modules/registry/service.js';
 import { RegistryStore } from './modules/registry/store.js';
 import { reproducibilityRoutes } from './modules/reproducibility/routes.js';
+import { EventLog } from './modules/events/event-log.js';
+import { gateHandler } from './modules/gates/handler.js';
+import { gateRoutes } from './modules/gates/routes.js';
+import { GatesService } from './modules/gates/service.js';
+import { GateStore } from './modules/gates/store.js';
+import { eventRoutes } from './modules/events/routes.js';
+import { EventsService } from './modules/events/service.js';
+import { EventStore } from './modules/events/store.js';
+import { releaseRoutes } from './modules/releases/routes.js';
+import { ReleasesService } from './modules/releases/service.js';
+import { ReleaseStore } from './modules/releases/store.js';
+import { webhookDeliveryHandler } from './modules/webhooks/delivery-handler.js';
+import { webhookRoutes } from './modules/webhooks/routes.js';
+import { WebhooksService } from './modules/webhooks/service.js';
+import { WebhookStore } from './modules/webhooks/store.js';
 import { ReproducibilityService } from './modules/reproducibility/service.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
 import { TrackingSearchService } from './modules/tracking/search-service.js';
@@ -109,7 +128,14 @@ export interface Services {
   loggedModels: LoggedModelsService;
   datasets: DatasetsService;
   registry: RegistryService;
+  /** Evaluation specs and gates; `gates.setListener(...)` wires who hears of settled gates. */
+  gates: GatesService;
   jobs: JobService;
+  /** The domain event log (EventSink) every module emits into, inside its own transactions. */
+  eventLog: EventLog;
+  events: EventsService;
+  releases: ReleasesService;
+  webhooks: WebhooksService;
 }
 
 export interface HangarApp {
@@ -234,18 +260,34 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
 
   const jobStore = new JobStore(database.db, database.engine, clock);
   metrics.jobsByState(() => jobStore.countByState());
+  // One manager for jobs and gates: both build venvs in the same cache, keyed by requirements.
+  const pythonEnvs = new PythonEnvManager({ root: config.pythonEnvsDir ?? path.join(config.dataDir, 'python-envs') });
   const executors = new Map<string, Executor>([
     [
       'local',
       new LocalProcessExecutor({
         workRoot: path.join(config.dataDir, 'work'),
-        pythonEnvs: new PythonEnvManager({ root: config.pythonEnvsDir ?? path.join(config.dataDir, 'python-envs') }),
+        pythonEnvs,
         maxLogBytes: config.jobMaxLogBytes,
       }),
     ],
   ]);
   const handlers = options.handlers ?? new JobHandlerRegistry();
   handlers.register(noopHandler).register(execHandler(executors));
+  const webhooks = new WebhooksService(new WebhookStore(database.db), secretBox, access, audit, clock, {
+    allowPrivateTargets: config.webhooksAllowPrivateTargets,
+  });
+  handlers.register(webhookDeliveryHandler(webhooks));
+  // Deliveries are enqueued in the emitter's transaction; nudge this process's worker soon after.
+  const eventLog = new EventLog(database.db, jobStore, clock, () => setTimeout(() => worker?.wake(), 20).unref());
+  const releases = new ReleasesService(
+    new ReleaseStore(database.db, database.engine),
+    access,
+    audit,
+    eventLog,
+    clock,
+    http.log,
+  );
   const worker = hasRole(config, 'worker')
     ? new Worker({
         store: jobStore,
@@ -279,6 +321,32 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     audit,
     clock,
   );
+  const registryStore = new RegistryStore(database.db, database.engine);
+  const gateStore = new GateStore(database.db);
+  const gates = new GatesService({
+    db: database.db,
+    store: gateStore,
+    registry: registryStore,
+    access,
+    datasets,
+    audit,
+    jobs: jobStore,
+    events: eventLog,
+    clock,
+    wake: () => worker?.wake(),
+    onListenerError: (err) => http.log.error({ err }, 'a gate listener failed'),
+  });
+  handlers.register(
+    gateHandler({
+      gates,
+      store: gateStore,
+      artifacts: artifactStore,
+      pythonEnvs,
+      workRoot: path.join(config.dataDir, 'work', 'gates'),
+    }),
+  );
+  // Settled gates advance the releases waiting on them.
+  gates.setListener(releases);
   const services: Services = {
     authenticator,
     access,
@@ -295,14 +363,17 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     loggedModels,
     datasets,
     registry: new RegistryService(
-      new RegistryStore(database.db, database.engine),
+      registryStore,
       access,
       tracking,
       loggedModels,
       artifacts,
       audit,
       clock,
+      eventLog,
+      gates,
     ),
+    gates,
     trackingSearch: new TrackingSearchService(
       database.db,
       database.engine,
@@ -319,6 +390,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       { enqueued: () => worker?.wake(), cancelRequested: (id) => worker?.cancelRequested(id) },
       audit,
     ),
+    eventLog,
+    events: new EventsService(new EventStore(database.db), access),
+    releases,
+    webhooks,
   };
   await services.tracking.ensureDefaultExperiment();
 
@@ -510,6 +585,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     );
     await http.register(mlflowRegistryRoutes(services.registry));
     await http.register(registryRoutes(services.registry));
+    await http.register(gateRoutes(services.gates));
+    await http.register(releaseRoutes(services.releases));
+    await http.register(eventRoutes(services.events));
+    await http.register(webhookRoutes(services.webhooks));
     await http.register(loggedModelRoutes(services.loggedModels));
     await http.register(datasetRoutes(services.datasets));
     await http.register(
@@ -517,6 +596,22 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         new ReproducibilityService(services.tracking, services.datasets, services.loggedModels, services.artifacts),
       ),
     );
+    {
+      const lineageStore = new LineageStore(database.db);
+      const lineage = new LineageService(lineageStore, services.access);
+      const runRecords = new ReproducibilityService(
+        services.tracking,
+        services.datasets,
+        services.loggedModels,
+        services.artifacts,
+      );
+      await http.register(
+        lineageRoutes(
+          lineage,
+          new VersionReproducibilityService(services.registry, runRecords, services.artifacts, lineage, lineageStore),
+        ),
+      );
+    }
     await http.register(artifactRoutes(services.artifacts));
     await http.register(mlflowArtifactRoutes(services.artifacts));
     if (portalIndex) await registerPortal(http, portalDir);
@@ -528,6 +623,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   );
   flushTimer.unref();
 
+  // Releases whose gate settled while no listener heard it (a process stopped in between) move on.
+  let releaseSweep: NodeJS.Timeout | null = null;
   let closing: Promise<void> | null = null;
   return {
     http,
@@ -537,6 +634,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     bootstrap,
     start() {
       worker?.start();
+      if (worker) {
+        releaseSweep = setInterval(() => void releases.reconcile(), 30_000);
+        releaseSweep.unref();
+      }
       if (hasRole(config, 'api')) audit.start();
       started = true;
     },
@@ -544,6 +645,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       closing ??= (async () => {
         started = false;
         clearInterval(flushTimer);
+        if (releaseSweep) clearInterval(releaseSweep);
         await worker?.stop(config.shutdownGraceMs);
         await http.close();
         await authenticator.flushTokenUses().catch(() => {});

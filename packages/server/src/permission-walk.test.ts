@@ -63,6 +63,16 @@ const PASSWORD = 'walk-password-123';
 let walkExperimentId = '';
 let walkDatasetId = '';
 let walkRunId = '';
+let walkReleaseId = '';
+let walkWebhookId = '';
+let walkDoomedWebhookId = '';
+const walkSpec = () => ({
+  datasetId: walkDatasetId,
+  task: 'binary',
+  labelColumn: 'label',
+  thresholds: [],
+  championRule: null,
+});
 
 const PERMISSIONS: Record<string, Rule> = {
   health: { allow: PRINCIPALS },
@@ -176,6 +186,19 @@ const PERMISSIONS: Record<string, Rule> = {
     body: () => ({ version: 1 }),
   },
   deleteModelAlias: { allow: PROJECT_DEVELOPERS, params: () => ({ name: 'walk-model', alias: 'walk' }) },
+  getModelVersionReproducibility: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model', version: '1' }) },
+  getLineage: { allow: PROJECT_VIEWERS, query: { node: 'model_version:walk-model/1' } },
+  getEvaluationSpec: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model' }) },
+  putEvaluationSpec: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-model' }), body: () => walkSpec() },
+  deleteEvaluationSpec: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-model' }) },
+  getModelVersionGate: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model', version: '1' }) },
+  rerunModelVersionGate: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-model', version: '1' }) },
+  // reset() gives version 1 a fresh failed gate after each allowed call.
+  overrideModelVersionGate: {
+    allow: PROJECT_ADMINS,
+    params: () => ({ name: 'walk-model', version: '1' }),
+    body: () => ({ reason: 'walk override' }),
+  },
 
   enqueueJob: { allow: SIGNED_IN, body: () => ({ kind: 'system.noop' }) },
   listJobs: { allow: SIGNED_IN },
@@ -184,6 +207,55 @@ const PERMISSIONS: Record<string, Rule> = {
   getJob: { allow: JOB_OWNER, params: (f) => ({ id: f.jobId }) },
   cancelJob: { allow: JOB_OWNER, params: (f) => ({ id: f.jobId }) },
   getJobLogs: { allow: JOB_OWNER, params: (f) => ({ id: f.jobId }) },
+
+  // Releases: decisions on the walk's (already approved, staging) release answer 409 to those
+  // allowed to decide; the four-eyes rule and the flow are covered by releases.test.ts. reset()
+  // fails version 1's gate, so later requests may answer 409 too.
+  listEvents: { allow: PROJECT_VIEWERS },
+  requestRelease: {
+    allow: PROJECT_DEVELOPERS,
+    params: () => ({ name: 'walk-model', version: '1' }),
+    body: () => ({ environment: 'staging' }),
+    allowedStatus: [409],
+  },
+  listReleases: { allow: PROJECT_VIEWERS },
+  getRelease: { allow: PROJECT_VIEWERS, params: () => ({ id: walkReleaseId }) },
+  approveRelease: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkReleaseId }), allowedStatus: [409] },
+  rejectRelease: {
+    allow: PROJECT_MAINTAINERS,
+    params: () => ({ id: walkReleaseId }),
+    body: () => ({ reason: 'walk' }),
+    allowedStatus: [409],
+  },
+  // The developer requested it, so may cancel it too (were it still open).
+  cancelRelease: {
+    allow: [...PROJECT_MAINTAINERS, 'developer'],
+    params: () => ({ id: walkReleaseId }),
+    allowedStatus: [409],
+  },
+  rollbackRelease: {
+    allow: PROJECT_MAINTAINERS,
+    params: () => ({ id: walkReleaseId }),
+    body: () => ({ reason: 'walk' }),
+    allowedStatus: [409],
+  },
+
+  // Webhooks (maintainers). The walk's webhooks are inactive and point at a closed local port.
+  createWebhook: {
+    allow: PROJECT_MAINTAINERS,
+    body: () => ({ url: 'http://127.0.0.1:9/walk', events: ['gate.failed'], active: false }),
+  },
+  listWebhooks: { allow: PROJECT_MAINTAINERS },
+  getWebhook: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkWebhookId }) },
+  updateWebhook: {
+    allow: PROJECT_MAINTAINERS,
+    params: () => ({ id: walkWebhookId }),
+    body: () => ({ description: 'walk' }),
+  },
+  // The first allowed call deletes it; the others find it gone.
+  deleteWebhook: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkDoomedWebhookId }), allowedStatus: [404] },
+  listWebhookDeliveries: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkWebhookId }) },
+  testWebhook: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkWebhookId }) },
 };
 
 interface Operation {
@@ -236,11 +308,43 @@ for (const engine of ENGINES) {
       await asAdmin('POST', '/api/v1/teams', { name: 'doomed-team' }, [201, 409]);
       await asAdmin('POST', '/api/v1/projects', { name: 'doomed-proj', team: 'team-a' }, [201, 409]);
       await asAdmin('PATCH', '/api/v1/users/target', { displayName: 'Target', disabled: false });
+      await asAdmin('PUT', '/api/v1/projects/proj/models/walk-model/evaluation-spec', walkSpec());
+      // A failed gate, newest of version 1, for the override to clear.
+      const model = await app.database.db
+        .selectFrom('registered_models')
+        .select('id')
+        .where('name', '=', 'walk-model')
+        .executeTakeFirstOrThrow();
+      const at = Date.now() + 1;
+      await app.database.db
+        .insertInto('model_version_gates')
+        .values({
+          id: `walk-gate-${at}-${Math.random().toString(36).slice(2)}`,
+          model_id: model.id,
+          version: 1,
+          status: 'failed',
+          job_id: null,
+          spec: null,
+          scorer: null,
+          rows: null,
+          metrics: null,
+          checks: null,
+          champion_version: null,
+          champion_metrics: null,
+          reason: 'walk',
+          override_by: null,
+          override_reason: null,
+          override_at: null,
+          created_at: at,
+          started_at: null,
+          finished_at: at,
+        })
+        .execute();
     };
 
     before(async () => {
       store = await createTestStore(engine);
-      app = await buildTestApp(store, { adminPassword: ADMIN_PASSWORD });
+      app = await buildTestApp(store, { adminPassword: ADMIN_PASSWORD, webhooksAllowPrivateTargets: true });
       app.start();
       for (const u of ['outsider', 'viewer', 'developer', 'maintainer', 'padmin', 'lead', 'target']) {
         await asAdmin('POST', '/api/v1/users', { username: u, password: PASSWORD });
@@ -283,6 +387,22 @@ for (const engine of ENGINES) {
       walkRunId = runId;
       await asAdmin('POST', '/api/v1/projects/proj/models', { name: 'walk-model' });
       await asAdmin('POST', '/api/v1/projects/proj/models/walk-model/versions', { source: `runs:/${runId}` });
+      // Requested by the developer, so maintainers and admins are not its requester (four-eyes).
+      const release = await call(
+        'POST',
+        '/api/v1/projects/proj/models/walk-model/versions/1/releases',
+        headers.get('developer')!,
+        { environment: 'staging' },
+      );
+      assert.equal(release.statusCode, 201, release.body);
+      walkReleaseId = release.json<{ id: string }>().id;
+      const hook = { url: 'http://127.0.0.1:9/walk', events: ['gate.failed'], active: false };
+      walkWebhookId = (await asAdmin('POST', '/api/v1/projects/proj/webhooks', hook)).json<{
+        webhook: { id: string };
+      }>().webhook.id;
+      walkDoomedWebhookId = (await asAdmin('POST', '/api/v1/projects/proj/webhooks', hook)).json<{
+        webhook: { id: string };
+      }>().webhook.id;
       fixture = {
         modelId: model.json<{ model: { info: { model_id: string } } }>().model.info.model_id,
         datasetId: walkDatasetId,

@@ -8,6 +8,7 @@ import { ComingSoonPage } from './pages/ComingSoonPage.js';
 import { JobDetailPage } from './pages/JobDetailPage.js';
 import { JobsPage } from './pages/JobsPage.js';
 import { LoginPage } from './pages/LoginPage.js';
+import { ModelsArea } from './pages/models/ModelsArea.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { OverviewPage } from './pages/OverviewPage.js';
 import { ProjectSettingsPage } from './pages/ProjectSettingsPage.js';
@@ -98,6 +99,7 @@ function Page({ pathname }: { pathname: string }) {
   if (project?.project) return <ProjectSettingsPage key={project.project} name={project.project} />;
   if (pathname === '/admin' || pathname.startsWith('/admin/')) return <AdminArea pathname={pathname} />;
   if (pathname === '/experiments' || pathname.startsWith('/experiments/')) return <TrackingArea pathname={pathname} />;
+  if (pathname === '/models' || pathname.startsWith('/models/')) return <ModelsArea pathname={pathname} />;
   const section = SECTIONS.find((s) => !s.ready && matchRoute(s.path, pathname));
   if (section) return <ComingSoonPage section={section} />;
   return <NotFoundPage pathname={pathname} />;

@@ -23,7 +23,7 @@ export const SECTIONS: readonly Section[] = [
   {
     path: '/models',
     label: 'Models',
-    ready: false,
+    ready: true,
     about: 'Versioned models with lineage, evaluation gates and approvals.',
   },
   {

@@ -3,8 +3,12 @@ import { HttpClient, type RequestOptions, type StreamBody, type StreamOptions, t
 import type {
   AddRunInputParams,
   AddRunInputResponse,
+  ApproveReleaseParams,
+  ApproveReleaseResponse,
   CancelJobParams,
   CancelJobResponse,
+  CancelReleaseParams,
+  CancelReleaseResponse,
   CreateExperimentParams,
   CreateExperimentResponse,
   CreateModelVersionParams,
@@ -19,6 +23,10 @@ import type {
   CreateTokenResponse,
   CreateUserParams,
   CreateUserResponse,
+  CreateWebhookParams,
+  CreateWebhookResponse,
+  DeleteEvaluationSpecParams,
+  DeleteEvaluationSpecResponse,
   DeleteModelAliasParams,
   DeleteModelAliasResponse,
   DeleteProjectParams,
@@ -29,6 +37,8 @@ import type {
   DeleteSecretResponse,
   DeleteTeamParams,
   DeleteTeamResponse,
+  DeleteWebhookParams,
+  DeleteWebhookResponse,
   DownloadRunArtifactParams,
   DownloadRunArtifactResponse,
   EnqueueJobParams,
@@ -37,22 +47,32 @@ import type {
   ExportAuditEventsResponse,
   GetDatasetParams,
   GetDatasetResponse,
+  GetEvaluationSpecParams,
+  GetEvaluationSpecResponse,
   GetExperimentParams,
   GetExperimentResponse,
   GetJobLogsParams,
   GetJobLogsResponse,
   GetJobParams,
   GetJobResponse,
+  GetLineageParams,
+  GetLineageResponse,
   GetLoggedModelParams,
   GetLoggedModelResponse,
   GetMetricHistoryParams,
   GetMetricHistoryResponse,
+  GetModelVersionGateParams,
+  GetModelVersionGateResponse,
   GetModelVersionParams,
+  GetModelVersionReproducibilityParams,
+  GetModelVersionReproducibilityResponse,
   GetModelVersionResponse,
   GetProjectParams,
   GetProjectResponse,
   GetRegisteredModelParams,
   GetRegisteredModelResponse,
+  GetReleaseParams,
+  GetReleaseResponse,
   GetRunParams,
   GetRunReproducibilityParams,
   GetRunReproducibilityResponse,
@@ -62,11 +82,15 @@ import type {
   GetTeamResponse,
   GetUserParams,
   GetUserResponse,
+  GetWebhookParams,
+  GetWebhookResponse,
   HealthResponse,
   ListAuditEventsParams,
   ListAuditEventsResponse,
   ListDatasetsParams,
   ListDatasetsResponse,
+  ListEventsParams,
+  ListEventsResponse,
   ListExperimentsParams,
   ListExperimentsResponse,
   ListJobsParams,
@@ -78,6 +102,8 @@ import type {
   ListProjectsResponse,
   ListRegisteredModelsParams,
   ListRegisteredModelsResponse,
+  ListReleasesParams,
+  ListReleasesResponse,
   ListRunArtifactsParams,
   ListRunArtifactsResponse,
   ListSecretsParams,
@@ -87,19 +113,35 @@ import type {
   ListTokensResponse,
   ListUsersParams,
   ListUsersResponse,
+  ListWebhookDeliveriesParams,
+  ListWebhookDeliveriesResponse,
+  ListWebhooksParams,
+  ListWebhooksResponse,
   LoginParams,
   LoginResponse,
   LogoutResponse,
   MetricsResponse,
+  OverrideModelVersionGateParams,
+  OverrideModelVersionGateResponse,
+  PutEvaluationSpecParams,
+  PutEvaluationSpecResponse,
   ReadyResponse,
   RegisterDatasetParams,
   RegisterDatasetResponse,
+  RejectReleaseParams,
+  RejectReleaseResponse,
   RemoveProjectMemberParams,
   RemoveProjectMemberResponse,
   RemoveTeamMemberParams,
   RemoveTeamMemberResponse,
+  RequestReleaseParams,
+  RequestReleaseResponse,
+  RerunModelVersionGateParams,
+  RerunModelVersionGateResponse,
   RevokeTokenParams,
   RevokeTokenResponse,
+  RollbackReleaseParams,
+  RollbackReleaseResponse,
   SearchLoggedModelsParams,
   SearchLoggedModelsResponse,
   SearchRunsParams,
@@ -114,6 +156,8 @@ import type {
   SetSecretResponse,
   SetTeamMemberParams,
   SetTeamMemberResponse,
+  TestWebhookParams,
+  TestWebhookResponse,
   UpdateProjectParams,
   UpdateProjectResponse,
   UpdateRegisteredModelParams,
@@ -122,6 +166,8 @@ import type {
   UpdateTeamResponse,
   UpdateUserParams,
   UpdateUserResponse,
+  UpdateWebhookParams,
+  UpdateWebhookResponse,
   UploadRunArtifactParams,
   UploadRunArtifactResponse,
   VerifyAuditChainResponse,
@@ -513,6 +559,25 @@ export class HangarClient extends HttpClient {
   }
 
   /**
+   * A project's domain events (versions, gates, approvals, releases), newest first (viewers).
+   *
+   * `GET /api/v1/projects/{project}/events`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listEvents(args: ListEventsParams, options?: RequestOptions): Promise<ListEventsResponse> {
+    return this.request<ListEventsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/events',
+        pathParams: { project: args.project },
+        query: { type: args.type, cursor: args.cursor, limit: args.limit },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
    * A project's experiments (viewers).
    *
    * `GET /api/v1/projects/{project}/experiments`
@@ -545,6 +610,25 @@ export class HangarClient extends HttpClient {
         pathParams: { project: args.project },
         body: args.body,
         contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The lineage graph around a node: datasets -> runs -> logged models -> model versions -> releases, upstream, downstream or both (viewers).
+   *
+   * `GET /api/v1/projects/{project}/lineage`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getLineage(args: GetLineageParams, options?: RequestOptions): Promise<GetLineageResponse> {
+    return this.request<GetLineageResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/lineage',
+        pathParams: { project: args.project },
+        query: { node: args.node, direction: args.direction, depth: args.depth, maxNodes: args.maxNodes },
         response: 'json',
       },
       options,
@@ -723,6 +807,62 @@ export class HangarClient extends HttpClient {
   }
 
   /**
+   * A registered model's evaluation spec; 404 when it has none (viewers).
+   *
+   * `GET /api/v1/projects/{project}/models/{name}/evaluation-spec`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getEvaluationSpec(args: GetEvaluationSpecParams, options?: RequestOptions): Promise<GetEvaluationSpecResponse> {
+    return this.request<GetEvaluationSpecResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/models/{name}/evaluation-spec',
+        pathParams: { project: args.project, name: args.name },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Set the evaluation spec: held-out dataset version, task, label column, metric thresholds and the champion rule; applies to gates that start from now on (maintainers).
+   *
+   * `PUT /api/v1/projects/{project}/models/{name}/evaluation-spec`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async putEvaluationSpec(args: PutEvaluationSpecParams, options?: RequestOptions): Promise<PutEvaluationSpecResponse> {
+    return this.request<PutEvaluationSpecResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/projects/{project}/models/{name}/evaluation-spec',
+        pathParams: { project: args.project, name: args.name },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Remove the evaluation spec; new versions' gates are then skipped (maintainers).
+   *
+   * `DELETE /api/v1/projects/{project}/models/{name}/evaluation-spec`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteEvaluationSpec(args: DeleteEvaluationSpecParams, options?: RequestOptions): Promise<DeleteEvaluationSpecResponse> {
+    return this.request<DeleteEvaluationSpecResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/projects/{project}/models/{name}/evaluation-spec',
+        pathParams: { project: args.project, name: args.name },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
    * A registered model's versions, newest first (viewers).
    *
    * `GET /api/v1/projects/{project}/models/{name}/versions`
@@ -780,6 +920,217 @@ export class HangarClient extends HttpClient {
   }
 
   /**
+   * A version's gate result (its newest evaluation), the champion's metrics beside it, and its gate history (viewers).
+   *
+   * `GET /api/v1/projects/{project}/models/{name}/versions/{version}/gate`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getModelVersionGate(args: GetModelVersionGateParams, options?: RequestOptions): Promise<GetModelVersionGateResponse> {
+    return this.request<GetModelVersionGateResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/gate',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Evaluate the version again with the current spec; the new gate becomes its result (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/models/{name}/versions/{version}/gate`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async rerunModelVersionGate(args: RerunModelVersionGateParams, options?: RequestOptions): Promise<RerunModelVersionGateResponse> {
+    return this.request<RerunModelVersionGateResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/gate',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Clear a failed gate by decision, with a reason; audited (project admins).
+   *
+   * `POST /api/v1/projects/{project}/models/{name}/versions/{version}/gate/override`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async overrideModelVersionGate(args: OverrideModelVersionGateParams, options?: RequestOptions): Promise<OverrideModelVersionGateResponse> {
+    return this.request<OverrideModelVersionGateResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/gate/override',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Request the release of a version to staging or production: it waits for the gate, then for approval (critical model, production) or auto-approves (developers).
+   *
+   * `POST /api/v1/projects/{project}/models/{name}/versions/{version}/releases`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async requestRelease(args: RequestReleaseParams, options?: RequestOptions): Promise<RequestReleaseResponse> {
+    return this.request<RequestReleaseResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/releases',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Everything needed to re-run a version's training: its files' identity, environment files, the source run's code, params and datasets, the held-out dataset (viewers).
+   *
+   * `GET /api/v1/projects/{project}/models/{name}/versions/{version}/reproducibility`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getModelVersionReproducibility(args: GetModelVersionReproducibilityParams, options?: RequestOptions): Promise<GetModelVersionReproducibilityResponse> {
+    return this.request<GetModelVersionReproducibilityResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/reproducibility',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A project's releases, newest first; status=approval is the approval queue (viewers).
+   *
+   * `GET /api/v1/projects/{project}/releases`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listReleases(args: ListReleasesParams, options?: RequestOptions): Promise<ListReleasesResponse> {
+    return this.request<ListReleasesResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/releases',
+        pathParams: { project: args.project },
+        query: { status: args.status, model: args.model, environment: args.environment, cursor: args.cursor, limit: args.limit },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A release with its history of transitions and its version’s gate result (viewers).
+   *
+   * `GET /api/v1/projects/{project}/releases/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getRelease(args: GetReleaseParams, options?: RequestOptions): Promise<GetReleaseResponse> {
+    return this.request<GetReleaseResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/releases/{id}',
+        pathParams: { project: args.project, id: args.id },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Approve a release waiting for approval; maintainers, never its requester (four-eyes); one decision wins a race, the others get 409.
+   *
+   * `POST /api/v1/projects/{project}/releases/{id}/approve`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async approveRelease(args: ApproveReleaseParams, options?: RequestOptions): Promise<ApproveReleaseResponse> {
+    return this.request<ApproveReleaseResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/releases/{id}/approve',
+        pathParams: { project: args.project, id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Withdraw an open release (gate or approval): its requester or a maintainer.
+   *
+   * `POST /api/v1/projects/{project}/releases/{id}/cancel`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async cancelRelease(args: CancelReleaseParams, options?: RequestOptions): Promise<CancelReleaseResponse> {
+    return this.request<CancelReleaseResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/releases/{id}/cancel',
+        pathParams: { project: args.project, id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Reject a release waiting for approval, with a reason; maintainers, never its requester.
+   *
+   * `POST /api/v1/projects/{project}/releases/{id}/reject`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async rejectRelease(args: RejectReleaseParams, options?: RequestOptions): Promise<RejectReleaseResponse> {
+    return this.request<RejectReleaseResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/releases/{id}/reject',
+        pathParams: { project: args.project, id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Roll back the current production release, with a reason: the previous approved production release becomes current again (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/releases/{id}/rollback`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async rollbackRelease(args: RollbackReleaseParams, options?: RequestOptions): Promise<RollbackReleaseResponse> {
+    return this.request<RollbackReleaseResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/releases/{id}/rollback',
+        pathParams: { project: args.project, id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
    * A project's secrets: names and dates only, never values (developers).
    *
    * `GET /api/v1/projects/{project}/secrets`
@@ -830,6 +1181,137 @@ export class HangarClient extends HttpClient {
         path: '/api/v1/projects/{project}/secrets/{name}',
         pathParams: { project: args.project, name: args.name },
         response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A project's webhooks (maintainers).
+   *
+   * `GET /api/v1/projects/{project}/webhooks`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listWebhooks(args: ListWebhooksParams, options?: RequestOptions): Promise<ListWebhooksResponse> {
+    return this.request<ListWebhooksResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/webhooks',
+        pathParams: { project: args.project },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Subscribe a URL to events; the signing secret (generated unless given) is returned only here (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/webhooks`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createWebhook(args: CreateWebhookParams, options?: RequestOptions): Promise<CreateWebhookResponse> {
+    return this.request<CreateWebhookResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/webhooks',
+        pathParams: { project: args.project },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * One webhook (maintainers); its secret is never returned.
+   *
+   * `GET /api/v1/projects/{project}/webhooks/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getWebhook(args: GetWebhookParams, options?: RequestOptions): Promise<GetWebhookResponse> {
+    return this.request<GetWebhookResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/webhooks/{id}',
+        pathParams: { project: args.project, id: args.id },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Change the URL, events, description, active flag or secret of a webhook (maintainers).
+   *
+   * `PATCH /api/v1/projects/{project}/webhooks/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async updateWebhook(args: UpdateWebhookParams, options?: RequestOptions): Promise<UpdateWebhookResponse> {
+    return this.request<UpdateWebhookResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/projects/{project}/webhooks/{id}',
+        pathParams: { project: args.project, id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Delete a webhook and its delivery log (maintainers).
+   *
+   * `DELETE /api/v1/projects/{project}/webhooks/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteWebhook(args: DeleteWebhookParams, options?: RequestOptions): Promise<DeleteWebhookResponse> {
+    return this.request<DeleteWebhookResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/projects/{project}/webhooks/{id}',
+        pathParams: { project: args.project, id: args.id },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The delivery log of a webhook, newest first: status, attempts, response, error, duration (maintainers).
+   *
+   * `GET /api/v1/projects/{project}/webhooks/{id}/deliveries`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listWebhookDeliveries(args: ListWebhookDeliveriesParams, options?: RequestOptions): Promise<ListWebhookDeliveriesResponse> {
+    return this.request<ListWebhookDeliveriesResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/webhooks/{id}/deliveries',
+        pathParams: { project: args.project, id: args.id },
+        query: { cursor: args.cursor, limit: args.limit },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Send a signed ping to the webhook now (once, no retries) and answer with the delivery (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/webhooks/{id}/test`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async testWebhook(args: TestWebhookParams, options?: RequestOptions): Promise<TestWebhookResponse> {
+    return this.request<TestWebhookResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/webhooks/{id}/test',
+        pathParams: { project: args.project, id: args.id },
+        response: 'json',
       },
       options,
     );

@@ -47,6 +47,20 @@ export interface Dataset {
   sourceType: string;
 }
 
+export interface DomainEvent {
+  /** @format date-time */
+  createdAt: string;
+  /** the facts: model, version, projectId, actor and the specifics of the type */
+  data: {
+    [key: string]: unknown;
+  };
+  id: string;
+  projectId: string;
+  seq: number;
+  /** model_version.created | gate.passed | gate.failed | approval.requested | approval.granted | approval.rejected | release.promoted | release.rolled_back */
+  type: string;
+}
+
 export interface Experiment {
   artifactLocation: string;
   /** epoch milliseconds */
@@ -91,6 +105,19 @@ export interface Job {
   };
   /** the worker that ran the latest attempt */
   worker: string | null;
+}
+
+export interface LineageNode {
+  /** a few facts by kind: dataset name/digest; run name/status/codeCommit/paramsCount; version source/checksum/stage/aliases/gateStatus; release environment/status */
+  attributes: {
+    [key: string]: string | number | boolean | null | string[];
+  };
+  /** kind:id, e.g. run:<run id> or model_version:<model name>/<version> */
+  id: string;
+  kind: 'dataset' | 'run' | 'logged_model' | 'model_version' | 'release';
+  label: string;
+  /** the project (name) the node belongs to */
+  project: string;
 }
 
 export interface LoggedModel {
@@ -145,6 +172,12 @@ export interface ModelVersion {
   format: string | null;
   /** the MLmodel flavor, e.g. sklearn, onnx, pytorch */
   framework: string | null;
+  /** the version's evaluation gate result in brief (GET .../gate for the details) */
+  gate: {
+    /** a failed gate an admin cleared, with a reason */
+    overridden: boolean;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
   loggedModelId: string | null;
   modelName: string;
   runId: string | null;
@@ -215,6 +248,30 @@ export interface RegisteredModel {
   }[];
   /** @format date-time */
   updatedAt: string;
+}
+
+export interface Release {
+  /** @format date-time */
+  createdAt: string;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
 }
 
 export interface Run {
@@ -295,6 +352,35 @@ export interface User {
   id: string;
   isAdmin: boolean;
   username: string;
+}
+
+export interface Webhook {
+  active: boolean;
+  /** @format date-time */
+  createdAt: string;
+  createdBy: string;
+  description: string | null;
+  events: string[];
+  id: string;
+  /** @format date-time */
+  updatedAt: string;
+  url: string;
+}
+
+export interface WebhookDelivery {
+  attempts: number;
+  /** @format date-time */
+  createdAt: string;
+  durationMs: number | null;
+  /** why the last attempt failed (with a short excerpt of the answer) */
+  error: string | null;
+  eventId: string;
+  eventType: string;
+  id: string;
+  responseStatus: number | null;
+  status: 'pending' | 'delivered' | 'failed';
+  /** @format date-time */
+  updatedAt: string;
 }
 
 // listAuditEvents: GET /api/v1/audit
@@ -795,6 +881,32 @@ export type RegisterDatasetResponse = {
   dataset: Dataset;
 };
 
+// listEvents: GET /api/v1/projects/{project}/events
+
+/** Arguments of `listEvents`. */
+export interface ListEventsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  type?: 'model_version.created' | 'gate.passed' | 'gate.failed' | 'approval.requested' | 'approval.granted' | 'approval.rejected' | 'release.promoted' | 'release.rolled_back';
+  /** @maxLength 200 */
+  cursor?: string;
+  /**
+   * @minimum 1
+   * @maximum 1000
+   */
+  limit?: number;
+}
+
+/** Successful response of `listEvents`. */
+export interface ListEventsResponse {
+  items: DomainEvent[];
+  nextCursor: string | null;
+}
+
 // listExperiments: GET /api/v1/projects/{project}/experiments
 
 /** Arguments of `listExperiments`. */
@@ -843,6 +955,52 @@ export interface CreateExperimentParams {
 
 /** Successful response of `createExperiment`. */
 export type CreateExperimentResponse = Experiment;
+
+// getLineage: GET /api/v1/projects/{project}/lineage
+
+/** Arguments of `getLineage`. */
+export interface GetLineageParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * dataset:<id>, run:<id>, logged_model:<m-...>, model_version:<model name>/<version> or release:<id>
+   * @minLength 1
+   * @maxLength 1000
+   */
+  node: string;
+  direction?: 'upstream' | 'downstream' | 'both';
+  /**
+   * links deep (default 3)
+   * @minimum 0
+   * @maximum 10
+   */
+  depth?: number;
+  /**
+   * at most this many nodes (default 500)
+   * @minimum 1
+   * @maximum 500
+   */
+  maxNodes?: number;
+}
+
+/** Successful response of `getLineage`. */
+export interface GetLineageResponse {
+  edges: {
+    /** a dataset's use by a run: training, validation, ... */
+    context: string | null;
+    from: string;
+    relation: 'input' | 'output' | 'source' | 'registered_as' | 'released_as' | 'evaluated_on';
+    to: string;
+  }[];
+  nodes: LineageNode[];
+  root: string;
+  /** nodes were left out: the graph reached maxNodes */
+  truncated: boolean;
+}
 
 // listProjectMembers: GET /api/v1/projects/{project}/members
 
@@ -1105,6 +1263,176 @@ export interface DeleteModelAliasParams {
 /** Successful response of `deleteModelAlias`. */
 export type DeleteModelAliasResponse = void;
 
+// getEvaluationSpec: GET /api/v1/projects/{project}/models/{name}/evaluation-spec
+
+/** Arguments of `getEvaluationSpec`. */
+export interface GetEvaluationSpecParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+}
+
+/** Successful response of `getEvaluationSpec`. */
+export interface GetEvaluationSpecResponse {
+  championRule: {
+    /**
+     * how much worse than the champion, in the metric’s units
+     * @minimum 0
+     */
+    maxDegradation: number;
+    /** @maxLength 50 */
+    metric: string;
+  } | null;
+  /**
+   * a dataset version of the model's project
+   * @minLength 1
+   * @maxLength 64
+   */
+  datasetId: string;
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  labelColumn: string;
+  task: 'binary' | 'multiclass' | 'regression';
+  /** @maxItems 20 */
+  thresholds: {
+    /**
+     * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+     * @maxLength 50
+     */
+    metric: string;
+    op: '>=' | '<=';
+    threshold: number;
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  updatedBy: string;
+}
+
+// putEvaluationSpec: PUT /api/v1/projects/{project}/models/{name}/evaluation-spec
+
+/** Request body of `putEvaluationSpec`. */
+export interface PutEvaluationSpecBody {
+  championRule: {
+    /**
+     * how much worse than the champion, in the metric’s units
+     * @minimum 0
+     */
+    maxDegradation: number;
+    /** @maxLength 50 */
+    metric: string;
+  } | null;
+  /**
+   * a dataset version of the model's project
+   * @minLength 1
+   * @maxLength 64
+   */
+  datasetId: string;
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  labelColumn: string;
+  task: 'binary' | 'multiclass' | 'regression';
+  /** @maxItems 20 */
+  thresholds: {
+    /**
+     * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+     * @maxLength 50
+     */
+    metric: string;
+    op: '>=' | '<=';
+    threshold: number;
+  }[];
+}
+
+/** Arguments of `putEvaluationSpec`. */
+export interface PutEvaluationSpecParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /** The request body. */
+  body: PutEvaluationSpecBody;
+}
+
+/** Successful response of `putEvaluationSpec`. */
+export interface PutEvaluationSpecResponse {
+  championRule: {
+    /**
+     * how much worse than the champion, in the metric’s units
+     * @minimum 0
+     */
+    maxDegradation: number;
+    /** @maxLength 50 */
+    metric: string;
+  } | null;
+  /**
+   * a dataset version of the model's project
+   * @minLength 1
+   * @maxLength 64
+   */
+  datasetId: string;
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  labelColumn: string;
+  task: 'binary' | 'multiclass' | 'regression';
+  /** @maxItems 20 */
+  thresholds: {
+    /**
+     * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+     * @maxLength 50
+     */
+    metric: string;
+    op: '>=' | '<=';
+    threshold: number;
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  updatedBy: string;
+}
+
+// deleteEvaluationSpec: DELETE /api/v1/projects/{project}/models/{name}/evaluation-spec
+
+/** Arguments of `deleteEvaluationSpec`. */
+export interface DeleteEvaluationSpecParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+}
+
+/** Successful response of `deleteEvaluationSpec`. */
+export type DeleteEvaluationSpecResponse = void;
+
 // listModelVersions: GET /api/v1/projects/{project}/models/{name}/versions
 
 /** Arguments of `listModelVersions`. */
@@ -1207,6 +1535,1015 @@ export interface GetModelVersionParams {
 /** Successful response of `getModelVersion`. */
 export type GetModelVersionResponse = ModelVersion;
 
+// getModelVersionGate: GET /api/v1/projects/{project}/models/{name}/versions/{version}/gate
+
+/** Arguments of `getModelVersionGate`. */
+export interface GetModelVersionGateParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `getModelVersionGate`. */
+export interface GetModelVersionGateResponse {
+  champion: {
+    gateId: string | null;
+    /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+    metrics: {
+      [key: string]: number | null;
+    } | null;
+    version: number;
+  } | null;
+  /** one evaluation of a model version */
+  gate: {
+    /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+    championMetrics: {
+      [key: string]: number | null;
+    } | null;
+    championVersion: number | null;
+    checks: {
+      kind: 'threshold' | 'champion';
+      metric: string;
+      op: '>=' | '<=';
+      passed: boolean;
+      threshold: number;
+      value: number | null;
+    }[] | null;
+    /** @format date-time */
+    createdAt: string;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    jobId: string | null;
+    /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+    metrics: {
+      [key: string]: number | null;
+    } | null;
+    overridden: boolean;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string;
+    } | null;
+    reason: string | null;
+    rows: number | null;
+    /** onnx (in-process) or pyfunc (managed Python environment) */
+    scorer: string | null;
+    spec: {
+      championRule: {
+        /**
+         * how much worse than the champion, in the metric’s units
+         * @minimum 0
+         */
+        maxDegradation: number;
+        /** @maxLength 50 */
+        metric: string;
+      } | null;
+      /**
+       * a dataset version of the model's project
+       * @minLength 1
+       * @maxLength 64
+       */
+      datasetId: string;
+      /**
+       * @minLength 1
+       * @maxLength 500
+       */
+      labelColumn: string;
+      task: 'binary' | 'multiclass' | 'regression';
+      /** @maxItems 20 */
+      thresholds: {
+        /**
+         * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+         * @maxLength 50
+         */
+        metric: string;
+        op: '>=' | '<=';
+        threshold: number;
+      }[];
+    } | null;
+    /** @format date-time */
+    startedAt: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+    version: number;
+  } | null;
+  history: {
+    /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+    championMetrics: {
+      [key: string]: number | null;
+    } | null;
+    championVersion: number | null;
+    checks: {
+      kind: 'threshold' | 'champion';
+      metric: string;
+      op: '>=' | '<=';
+      passed: boolean;
+      threshold: number;
+      value: number | null;
+    }[] | null;
+    /** @format date-time */
+    createdAt: string;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    jobId: string | null;
+    /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+    metrics: {
+      [key: string]: number | null;
+    } | null;
+    overridden: boolean;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string;
+    } | null;
+    reason: string | null;
+    rows: number | null;
+    /** onnx (in-process) or pyfunc (managed Python environment) */
+    scorer: string | null;
+    spec: {
+      championRule: {
+        /**
+         * how much worse than the champion, in the metric’s units
+         * @minimum 0
+         */
+        maxDegradation: number;
+        /** @maxLength 50 */
+        metric: string;
+      } | null;
+      /**
+       * a dataset version of the model's project
+       * @minLength 1
+       * @maxLength 64
+       */
+      datasetId: string;
+      /**
+       * @minLength 1
+       * @maxLength 500
+       */
+      labelColumn: string;
+      task: 'binary' | 'multiclass' | 'regression';
+      /** @maxItems 20 */
+      thresholds: {
+        /**
+         * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+         * @maxLength 50
+         */
+        metric: string;
+        op: '>=' | '<=';
+        threshold: number;
+      }[];
+    } | null;
+    /** @format date-time */
+    startedAt: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+    version: number;
+  }[];
+}
+
+// rerunModelVersionGate: POST /api/v1/projects/{project}/models/{name}/versions/{version}/gate
+
+/** Arguments of `rerunModelVersionGate`. */
+export interface RerunModelVersionGateParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `rerunModelVersionGate`. */
+export interface RerunModelVersionGateResponse {
+  /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+  championMetrics: {
+    [key: string]: number | null;
+  } | null;
+  championVersion: number | null;
+  checks: {
+    kind: 'threshold' | 'champion';
+    metric: string;
+    op: '>=' | '<=';
+    passed: boolean;
+    threshold: number;
+    value: number | null;
+  }[] | null;
+  /** @format date-time */
+  createdAt: string;
+  /** @format date-time */
+  finishedAt: string | null;
+  id: string;
+  jobId: string | null;
+  /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+  metrics: {
+    [key: string]: number | null;
+  } | null;
+  overridden: boolean;
+  override: {
+    /** @format date-time */
+    at: string;
+    by: string;
+    reason: string;
+  } | null;
+  reason: string | null;
+  rows: number | null;
+  /** onnx (in-process) or pyfunc (managed Python environment) */
+  scorer: string | null;
+  spec: {
+    championRule: {
+      /**
+       * how much worse than the champion, in the metric’s units
+       * @minimum 0
+       */
+      maxDegradation: number;
+      /** @maxLength 50 */
+      metric: string;
+    } | null;
+    /**
+     * a dataset version of the model's project
+     * @minLength 1
+     * @maxLength 64
+     */
+    datasetId: string;
+    /**
+     * @minLength 1
+     * @maxLength 500
+     */
+    labelColumn: string;
+    task: 'binary' | 'multiclass' | 'regression';
+    /** @maxItems 20 */
+    thresholds: {
+      /**
+       * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+       * @maxLength 50
+       */
+      metric: string;
+      op: '>=' | '<=';
+      threshold: number;
+    }[];
+  } | null;
+  /** @format date-time */
+  startedAt: string | null;
+  status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  version: number;
+}
+
+// overrideModelVersionGate: POST /api/v1/projects/{project}/models/{name}/versions/{version}/gate/override
+
+/** Request body of `overrideModelVersionGate`. */
+export interface OverrideModelVersionGateBody {
+  /**
+   * @minLength 1
+   * @maxLength 2000
+   */
+  reason: string;
+}
+
+/** Arguments of `overrideModelVersionGate`. */
+export interface OverrideModelVersionGateParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+  /** The request body. */
+  body: OverrideModelVersionGateBody;
+}
+
+/** Successful response of `overrideModelVersionGate`. */
+export interface OverrideModelVersionGateResponse {
+  /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+  championMetrics: {
+    [key: string]: number | null;
+  } | null;
+  championVersion: number | null;
+  checks: {
+    kind: 'threshold' | 'champion';
+    metric: string;
+    op: '>=' | '<=';
+    passed: boolean;
+    threshold: number;
+    value: number | null;
+  }[] | null;
+  /** @format date-time */
+  createdAt: string;
+  /** @format date-time */
+  finishedAt: string | null;
+  id: string;
+  jobId: string | null;
+  /** metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities) */
+  metrics: {
+    [key: string]: number | null;
+  } | null;
+  overridden: boolean;
+  override: {
+    /** @format date-time */
+    at: string;
+    by: string;
+    reason: string;
+  } | null;
+  reason: string | null;
+  rows: number | null;
+  /** onnx (in-process) or pyfunc (managed Python environment) */
+  scorer: string | null;
+  spec: {
+    championRule: {
+      /**
+       * how much worse than the champion, in the metric’s units
+       * @minimum 0
+       */
+      maxDegradation: number;
+      /** @maxLength 50 */
+      metric: string;
+    } | null;
+    /**
+     * a dataset version of the model's project
+     * @minLength 1
+     * @maxLength 64
+     */
+    datasetId: string;
+    /**
+     * @minLength 1
+     * @maxLength 500
+     */
+    labelColumn: string;
+    task: 'binary' | 'multiclass' | 'regression';
+    /** @maxItems 20 */
+    thresholds: {
+      /**
+       * binary/multiclass: accuracy, precision, recall, f1, rocAuc, logLoss, brier, ece; regression: mae, rmse, r2, mape
+       * @maxLength 50
+       */
+      metric: string;
+      op: '>=' | '<=';
+      threshold: number;
+    }[];
+  } | null;
+  /** @format date-time */
+  startedAt: string | null;
+  status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  version: number;
+}
+
+// requestRelease: POST /api/v1/projects/{project}/models/{name}/versions/{version}/releases
+
+/** Request body of `requestRelease`. */
+export interface RequestReleaseBody {
+  environment: 'staging' | 'production';
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  note?: string;
+}
+
+/** Arguments of `requestRelease`. */
+export interface RequestReleaseParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+  /** The request body. */
+  body: RequestReleaseBody;
+}
+
+/** Successful response of `requestRelease`. */
+export interface RequestReleaseResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** the current production release of the model (its champion) */
+  current: boolean;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  gate: {
+    checks: unknown[] | null;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    metrics: {
+      [key: string]: unknown;
+    } | null;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string | null;
+    } | null;
+    reason: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  transitions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string | null;
+    seq: number;
+    status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
+// getModelVersionReproducibility: GET /api/v1/projects/{project}/models/{name}/versions/{version}/reproducibility
+
+/** Arguments of `getModelVersionReproducibility`. */
+export interface GetModelVersionReproducibilityParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `getModelVersionReproducibility`. */
+export interface GetModelVersionReproducibilityResponse {
+  /** the environment files found in the version's model folder */
+  environment: {
+    content: string;
+    name: 'requirements.txt' | 'python_env.yaml' | 'conda.yaml';
+    size: number;
+    /** content holds only the first 64 KiB */
+    truncated: boolean;
+  }[];
+  heldOutDataset: {
+    datasetId: string;
+    digest: string | null;
+    from: 'gate' | 'spec';
+    labelColumn: string | null;
+    name: string | null;
+    task: string | null;
+  } | null;
+  run: {
+    code: {
+      entryPoint: string | null;
+      gitBranch: string | null;
+      gitCommit: string | null;
+      gitRepoUrl: string | null;
+      sourceType: string | null;
+    };
+    datasets: {
+      context: string | null;
+      datasetId: string;
+      digest: string;
+      name: string;
+      source: string;
+    }[];
+    endTime: number | null;
+    environment: {
+      fromModelId: string | null;
+      python: string | null;
+      requirements: string[];
+    };
+    experimentId: string;
+    models: {
+      artifactUri: string;
+      direction: 'input' | 'output';
+      modelId: string;
+      name: string;
+      step: number;
+    }[];
+    params: {
+      key: string;
+      value: string;
+    }[];
+    parentRunId: string | null;
+    runId: string;
+    runName: string;
+    startTime: number;
+    status: string;
+    user: string;
+  } | null;
+  version: {
+    checksum: string | null;
+    /** @format date-time */
+    createdAt: string;
+    creator: string;
+    fileCount: number | null;
+    format: string | null;
+    framework: string | null;
+    loggedModelId: string | null;
+    modelName: string;
+    runId: string | null;
+    signature: {
+      inputs: unknown;
+      outputs: unknown;
+      params: unknown;
+    } | null;
+    sizeBytes: number | null;
+    source: string;
+    stage: string;
+    storageLocation: string;
+    version: number;
+  };
+}
+
+// listReleases: GET /api/v1/projects/{project}/releases
+
+/** Arguments of `listReleases`. */
+export interface ListReleasesParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  status?: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  /**
+   * @minLength 1
+   * @maxLength 256
+   */
+  model?: string;
+  environment?: 'staging' | 'production';
+  /** @maxLength 200 */
+  cursor?: string;
+  /**
+   * @minimum 1
+   * @maximum 500
+   */
+  limit?: number;
+}
+
+/** Successful response of `listReleases`. */
+export interface ListReleasesResponse {
+  items: Release[];
+  nextCursor: string | null;
+}
+
+// getRelease: GET /api/v1/projects/{project}/releases/{id}
+
+/** Arguments of `getRelease`. */
+export interface GetReleaseParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+}
+
+/** Successful response of `getRelease`. */
+export interface GetReleaseResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** the current production release of the model (its champion) */
+  current: boolean;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  gate: {
+    checks: unknown[] | null;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    metrics: {
+      [key: string]: unknown;
+    } | null;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string | null;
+    } | null;
+    reason: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  transitions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string | null;
+    seq: number;
+    status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
+// approveRelease: POST /api/v1/projects/{project}/releases/{id}/approve
+
+/** Request body of `approveRelease`. */
+export interface ApproveReleaseBody {
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  reason?: string;
+}
+
+/** Arguments of `approveRelease`. */
+export interface ApproveReleaseParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+  /** The request body. */
+  body: ApproveReleaseBody;
+}
+
+/** Successful response of `approveRelease`. */
+export interface ApproveReleaseResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** the current production release of the model (its champion) */
+  current: boolean;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  gate: {
+    checks: unknown[] | null;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    metrics: {
+      [key: string]: unknown;
+    } | null;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string | null;
+    } | null;
+    reason: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  transitions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string | null;
+    seq: number;
+    status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
+// cancelRelease: POST /api/v1/projects/{project}/releases/{id}/cancel
+
+/** Request body of `cancelRelease`. */
+export interface CancelReleaseBody {
+  /**
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  reason?: string;
+}
+
+/** Arguments of `cancelRelease`. */
+export interface CancelReleaseParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+  /** The request body. */
+  body: CancelReleaseBody;
+}
+
+/** Successful response of `cancelRelease`. */
+export interface CancelReleaseResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** the current production release of the model (its champion) */
+  current: boolean;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  gate: {
+    checks: unknown[] | null;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    metrics: {
+      [key: string]: unknown;
+    } | null;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string | null;
+    } | null;
+    reason: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  transitions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string | null;
+    seq: number;
+    status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
+// rejectRelease: POST /api/v1/projects/{project}/releases/{id}/reject
+
+/** Request body of `rejectRelease`. */
+export interface RejectReleaseBody {
+  /**
+   * @minLength 1
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  reason: string;
+}
+
+/** Arguments of `rejectRelease`. */
+export interface RejectReleaseParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+  /** The request body. */
+  body: RejectReleaseBody;
+}
+
+/** Successful response of `rejectRelease`. */
+export interface RejectReleaseResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** the current production release of the model (its champion) */
+  current: boolean;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  gate: {
+    checks: unknown[] | null;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    metrics: {
+      [key: string]: unknown;
+    } | null;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string | null;
+    } | null;
+    reason: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  transitions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string | null;
+    seq: number;
+    status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
+// rollbackRelease: POST /api/v1/projects/{project}/releases/{id}/rollback
+
+/** Request body of `rollbackRelease`. */
+export interface RollbackReleaseBody {
+  /**
+   * @minLength 1
+   * @maxLength 2000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  reason: string;
+}
+
+/** Arguments of `rollbackRelease`. */
+export interface RollbackReleaseParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+  /** The request body. */
+  body: RollbackReleaseBody;
+}
+
+/** Successful response of `rollbackRelease`. */
+export interface RollbackReleaseResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** the current production release of the model (its champion) */
+  current: boolean;
+  decision: {
+    /** @format date-time */
+    at: string;
+    /** the approver, or "system" for an auto-approval */
+    by: string;
+    decision: 'approved' | 'rejected';
+    reason: string | null;
+  } | null;
+  environment: 'staging' | 'production';
+  gate: {
+    checks: unknown[] | null;
+    /** @format date-time */
+    finishedAt: string | null;
+    id: string;
+    metrics: {
+      [key: string]: unknown;
+    } | null;
+    override: {
+      /** @format date-time */
+      at: string;
+      by: string;
+      reason: string | null;
+    } | null;
+    reason: string | null;
+    status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  } | null;
+  id: string;
+  /** the registered model’s name */
+  model: string;
+  note: string | null;
+  requestedBy: string;
+  status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  transitions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string | null;
+    seq: number;
+    status: 'gate' | 'approval' | 'approved' | 'deploying' | 'done' | 'rejected' | 'blocked' | 'rolled_back' | 'cancelled';
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+  /** @minimum 1 */
+  version: number;
+}
+
 // listSecrets: GET /api/v1/projects/{project}/secrets
 
 /** Arguments of `listSecrets`. */
@@ -1276,6 +2613,214 @@ export interface DeleteSecretParams {
 
 /** Successful response of `deleteSecret`. */
 export type DeleteSecretResponse = void;
+
+// listWebhooks: GET /api/v1/projects/{project}/webhooks
+
+/** Arguments of `listWebhooks`. */
+export interface ListWebhooksParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+}
+
+/** Successful response of `listWebhooks`. */
+export interface ListWebhooksResponse {
+  items: Webhook[];
+}
+
+// createWebhook: POST /api/v1/projects/{project}/webhooks
+
+/** Request body of `createWebhook`. */
+export interface CreateWebhookBody {
+  active?: boolean;
+  /**
+   * @maxLength 1000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  description?: string;
+  /**
+   * @minItems 1
+   * @maxItems 9
+   */
+  events: ('model_version.created' | 'gate.passed' | 'gate.failed' | 'approval.requested' | 'approval.granted' | 'approval.rejected' | 'release.promoted' | 'release.rolled_back' | '*')[];
+  /**
+   * HMAC-SHA256 key of the X-Hangar-Signature header
+   * @minLength 16
+   * @maxLength 256
+   */
+  secret?: string;
+  /**
+   * http(s) URL the events are POSTed to
+   * @minLength 1
+   * @maxLength 2000
+   */
+  url: string;
+}
+
+/** Arguments of `createWebhook`. */
+export interface CreateWebhookParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** The request body. */
+  body: CreateWebhookBody;
+}
+
+/** Successful response of `createWebhook`. */
+export interface CreateWebhookResponse {
+  secret: string;
+  webhook: Webhook;
+}
+
+// getWebhook: GET /api/v1/projects/{project}/webhooks/{id}
+
+/** Arguments of `getWebhook`. */
+export interface GetWebhookParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+}
+
+/** Successful response of `getWebhook`. */
+export type GetWebhookResponse = Webhook;
+
+// updateWebhook: PATCH /api/v1/projects/{project}/webhooks/{id}
+
+/** Request body of `updateWebhook`. */
+export interface UpdateWebhookBody {
+  active?: boolean;
+  /**
+   * @maxLength 1000
+   * @pattern ^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$
+   */
+  description?: string | null;
+  /**
+   * @minItems 1
+   * @maxItems 9
+   */
+  events?: ('model_version.created' | 'gate.passed' | 'gate.failed' | 'approval.requested' | 'approval.granted' | 'approval.rejected' | 'release.promoted' | 'release.rolled_back' | '*')[];
+  /**
+   * HMAC-SHA256 key of the X-Hangar-Signature header
+   * @minLength 16
+   * @maxLength 256
+   */
+  secret?: string;
+  /**
+   * http(s) URL the events are POSTed to
+   * @minLength 1
+   * @maxLength 2000
+   */
+  url?: string;
+}
+
+/** Arguments of `updateWebhook`. */
+export interface UpdateWebhookParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+  /** The request body. */
+  body: UpdateWebhookBody;
+}
+
+/** Successful response of `updateWebhook`. */
+export type UpdateWebhookResponse = Webhook;
+
+// deleteWebhook: DELETE /api/v1/projects/{project}/webhooks/{id}
+
+/** Arguments of `deleteWebhook`. */
+export interface DeleteWebhookParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+}
+
+/** Successful response of `deleteWebhook`. */
+export type DeleteWebhookResponse = void;
+
+// listWebhookDeliveries: GET /api/v1/projects/{project}/webhooks/{id}/deliveries
+
+/** Arguments of `listWebhookDeliveries`. */
+export interface ListWebhookDeliveriesParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+  /** @maxLength 200 */
+  cursor?: string;
+  /**
+   * @minimum 1
+   * @maximum 500
+   */
+  limit?: number;
+}
+
+/** Successful response of `listWebhookDeliveries`. */
+export interface ListWebhookDeliveriesResponse {
+  items: WebhookDelivery[];
+  nextCursor: string | null;
+}
+
+// testWebhook: POST /api/v1/projects/{project}/webhooks/{id}/test
+
+/** Arguments of `testWebhook`. */
+export interface TestWebhookParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 64
+   */
+  id: string;
+}
+
+/** Successful response of `testWebhook`. */
+export type TestWebhookResponse = WebhookDelivery;
 
 // searchRuns: POST /api/v1/runs/search
 

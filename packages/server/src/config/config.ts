@@ -56,6 +56,11 @@ const ConfigSchema = Type.Object(
     secretKey: Type.Optional(
       Type.String({ minLength: 32, description: 'at least 32 characters, e.g. openssl rand -base64 32' }),
     ),
+    /**
+     * Lets webhooks target loopback, private, link-local and other non-public addresses (an admin
+     * decision: it opens the server's network to anyone who can create a webhook). Off by default.
+     */
+    webhooksAllowPrivateTargets: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -95,6 +100,7 @@ export function defaultConfig(dataDir = '.hangar'): Config {
     jobMaxLogBytes: 1024 * 1024,
     sessionTtlMinutes: 12 * 60,
     trustProxy: false,
+    webhooksAllowPrivateTargets: false,
   };
 }
 

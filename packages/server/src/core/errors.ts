@@ -46,6 +46,12 @@ export class ConflictError extends DomainError {
   readonly code = 'conflict';
 }
 
+/**
+ * The resource is in a state that does not allow the action (e.g. a stage transition of a version
+ * whose evaluation gate failed): a 409 here, MLflow's INVALID_STATE through its adapter.
+ */
+export class InvalidStateError extends ConflictError {}
+
 export class ForbiddenError extends DomainError {
   readonly code = 'forbidden';
 }

@@ -64,6 +64,16 @@ export class JobStore {
     return row;
   }
 
+  /**
+   * Enqueues a job inside the caller's transaction, so the job exists exactly when the change that
+   * caused it commits (a webhook delivery with its event, a gate with its version).
+   */
+  async enqueueIn(tx: Kysely<DB>, input: EnqueueInput): Promise<JobRow> {
+    const row = this.newRow(input, this.clock.now());
+    await tx.insertInto('jobs').values(row).execute();
+    return row;
+  }
+
   /** Enqueues many jobs in one transaction (fan-out, bulk loads); all or none are stored. */
   async enqueueMany(inputs: EnqueueInput[]): Promise<JobRow[]> {
     const now = this.clock.now();

@@ -125,17 +125,14 @@ function binaryAuc(isPositive: readonly boolean[], scores: readonly number[]): n
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
-/** Mean negative log-likelihood of the true class, rows renormalised, clipped away from 0 and 1. */
+/**
+ * Mean negative log-likelihood of the true class, its probability clipped to [eps, 1 - eps] with
+ * float64's eps: scikit-learn's log_loss (1.9) on float64 probabilities, which no longer
+ * renormalises rows. Float32 model outputs are exact in float64, so they give the same number.
+ */
 function logLoss(truth: readonly number[], rows: readonly (readonly number[])[]): number {
-  // float32's epsilon: models score in float32, and scikit-learn clips at the dtype's epsilon.
-  const eps = 2 ** -23;
-  return mean(
-    rows.map((r, i) => {
-      const sum = r.reduce((s, p) => s + p, 0);
-      const p = Math.min(1 - eps, Math.max(eps, r[truth[i]!]! / sum));
-      return -Math.log(p);
-    }),
-  );
+  const eps = Number.EPSILON;
+  return mean(rows.map((r, i) => -Math.log(Math.min(1 - eps, Math.max(eps, r[truth[i]!]!)))));
 }
 
 function expectedCalibrationError(

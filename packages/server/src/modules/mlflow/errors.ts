@@ -3,6 +3,7 @@ import {
   DomainError,
   ForbiddenError,
   InputError,
+  InvalidStateError,
   NotFoundError,
   RangeNotSatisfiableError,
   TooManyRequestsError,
@@ -20,6 +21,8 @@ const CODES: [new (...args: never[]) => DomainError, string, number][] = [
   [RangeNotSatisfiableError, 'INVALID_PARAMETER_VALUE', 416],
   [InputError, 'INVALID_PARAMETER_VALUE', 400],
   [NotFoundError, 'RESOURCE_DOES_NOT_EXIST', 404],
+  // Before ConflictError, which it extends.
+  [InvalidStateError, 'INVALID_STATE', 400],
   [ConflictError, 'RESOURCE_ALREADY_EXISTS', 400],
   [ForbiddenError, 'PERMISSION_DENIED', 403],
   [UnauthenticatedError, 'UNAUTHENTICATED', 401],

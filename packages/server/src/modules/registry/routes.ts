@@ -43,6 +43,15 @@ export const ModelVersionSchema = Type.Object(
     ),
     tags: Type.Array(KeyValue),
     aliases: Type.Array(Type.String()),
+    gate: Nullable(
+      Type.Object(
+        {
+          status: literalUnion(['pending', 'running', 'passed', 'failed', 'skipped'] as const),
+          overridden: Type.Boolean({ description: 'a failed gate an admin cleared, with a reason' }),
+        },
+        { description: "the version's evaluation gate result in brief (GET .../gate for the details)" },
+      ),
+    ),
   },
   { $id: 'ModelVersion' },
 );
@@ -87,6 +96,7 @@ export const versionWire = (v: ModelVersion) => ({
   checksum: v.checksum,
   tags: v.tags,
   aliases: v.aliases,
+  gate: v.gate,
 });
 export const modelWire = (m: RegisteredModel) => ({
   id: m.id,

@@ -4,8 +4,10 @@ import { ConflictError, InputError, NotFoundError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { joinArtifactPath, normalizeArtifactPath } from '../../artifacts/index.js';
 import { rethrowUnique } from '../../db/dialect.js';
-import type { ModelStage, ModelVersionStatus, ProjectRole, RiskTier } from '../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { DB, GateStatus, ModelStage, ModelVersionStatus, ProjectRole, RiskTier } from '../../db/schema.js';
 import type { AuditLog } from '../audit/log.js';
+import type { EventSink } from '../events/types.js';
 import { PROXY_SCHEME, storePathOf, type ArtifactsService } from '../artifacts/service.js';
 import type { LoggedModel, LoggedModelsService } from '../logged-models/service.js';
 import type { AccessService, ProjectAccess } from '../projects/access.js';
@@ -34,6 +36,30 @@ import {
 } from './limits.js';
 import { inspectModelFiles, type ModelFacts, type ModelFileSource, type ModelSignature } from './model-files.js';
 import type { ModelVersionRow, ModelVersionWithName, RegisteredModelRow, RegistryStore } from './store.js';
+
+/** A version's gate in one line: its newest gate's status, and whether an admin overrode a failure. */
+export interface GateSummary {
+  status: GateStatus;
+  overridden: boolean;
+}
+
+/**
+ * What the registry needs of the evaluation gate (modules/gates implements it): a gate for every
+ * new version, created in the version's transaction; gate summaries for version views; and the
+ * rule that refuses promotions a failed gate (or a missing approval) forbids.
+ */
+export interface VersionGates {
+  createIn(tx: Kysely<DB>, v: { modelId: string; version: number }): Promise<{ gateId: string; status: GateStatus }>;
+  /** After the creating transaction committed (wakes the worker). */
+  created(modelId: string, version: number, status: GateStatus): void;
+  summaries(keys: { modelId: string; version: number }[]): Promise<Map<string, GateSummary>>;
+  assertPromotable(
+    tx: Kysely<DB>,
+    m: { id: string; name: string; riskTier: RiskTier },
+    version: number,
+    stage: ModelStage,
+  ): Promise<void>;
+}
 
 /** A project by id (MLflow calls, which land in the caller's project) or by name (the native API). */
 export type ProjectRef = { id: string } | { name: string };
@@ -64,6 +90,8 @@ export interface ModelVersion {
   checksum: string | null;
   tags: KeyValue[];
   aliases: string[];
+  /** The version's gate result in brief; null for versions registered before gates existed. */
+  gate: GateSummary | null;
 }
 
 export interface RegisteredModel {
@@ -173,6 +201,8 @@ export class RegistryService {
     private readonly artifacts: Pick<ArtifactsService, 'list' | 'get'>,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly events: EventSink,
+    private readonly gates: VersionGates,
   ) {}
 
   /**
@@ -401,7 +431,7 @@ export class RegistryService {
     const resolved = await this.resolveSource(caller, project.id, source, runId, modelId);
     const facts = await inspectModelFiles(this.files(caller), resolved.storePath);
     const now = this.clock.now();
-    const row = await this.audit.change(caller, async (tx, record) => {
+    const { v: row, gate } = await this.audit.change(caller, async (tx, record) => {
       const s = this.store.with(tx);
       const version = await s.nextVersion(m.id, now);
       if (version === undefined) throw modelNotFound(m.name);
@@ -413,12 +443,30 @@ export class RegistryService {
         now,
       });
       await s.insertVersion(v, tags);
+      // Every version is gated: the gate (and its job) exists exactly when the version does.
+      const gate = await this.gates.createIn(tx, { modelId: m.id, version });
+      await this.events.emit(tx, {
+        type: 'model_version.created',
+        projectId: project.id,
+        payload: {
+          model: m.name,
+          modelId: m.id,
+          version,
+          projectId: project.id,
+          source,
+          runId: resolved.runId,
+          checksum: facts.checksum,
+          gate: gate.status,
+          actor: a.username,
+        },
+      });
       record('model_version.create', this.versionTarget(m.id, version), {
         projectId: project.id,
         details: { name: m.name, version, source, checksum: facts.checksum },
       });
-      return v;
+      return { v, gate };
     });
+    this.gates.created(m.id, row.version, gate.status);
     return (await this.versionViews([{ ...row, model_name: m.name }]))[0]!;
   }
 
@@ -498,6 +546,7 @@ export class RegistryService {
     const { m, v } = await this.version(project.id, name, version);
     const now = this.clock.now();
     await this.audit.change(caller, async (tx, record) => {
+      await this.gates.assertPromotable(tx, { id: m.id, name: m.name, riskTier: m.risk_tier }, v.version, to);
       const s = this.store.with(tx);
       const archived = archive ? await s.archiveStage(m.id, to, v.version, now) : [];
       await s.updateVersion(m.id, v.version, { stage: to, updated_at: now });
@@ -926,9 +975,10 @@ export class RegistryService {
 
   private async versionViews(rows: ModelVersionWithName[]): Promise<ModelVersion[]> {
     const keys = rows.map((v) => ({ modelId: v.model_id, version: Number(v.version) }));
-    const [tags, aliases] = await Promise.all([
+    const [tags, aliases, gates] = await Promise.all([
       this.store.versionTags(keys),
       this.store.aliasesOf([...new Set(rows.map((v) => v.model_id))]),
+      this.gates.summaries(keys),
     ]);
     const tagsOf = new Map<string, KeyValue[]>();
     for (const t of tags) {
@@ -961,6 +1011,7 @@ export class RegistryService {
         checksum: v.checksum,
         tags: tagsOf.get(`${v.model_id}\n${version}`) ?? [],
         aliases: aliases.filter((x) => x.model_id === v.model_id && x.version === version).map((x) => x.alias),
+        gate: gates.get(`${v.model_id}\n${version}`) ?? null,
       };
     });
   }

@@ -1,0 +1,262 @@
+"""The evaluation gate through the unmodified MLflow client: a model's evaluation spec names a held-out
+CSV dataset; ``log_model(..., registered_model_name=...)`` registers a version; the server gates it in
+the background (scikit-learn flavors through MLflow's pyfunc loader in a venv built from the version's
+own requirements; ONNX in-process with onnxruntime) and every metric it stores equals scikit-learn's on
+the same data to 1e-9, computed here.
+
+The first pyfunc gate builds the model's virtualenv from PyPI (the package registry is the only
+network it needs); later ones reuse it (cached by requirements hash).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import time
+import warnings
+from typing import Iterator
+
+import mlflow
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    precision_score,
+    r2_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from conftest import Hangar, unique
+
+# Building the pyfunc venv (mlflow, scikit-learn, pandas...) from PyPI takes a few minutes the first time.
+GATE_TIMEOUT_S = 900
+TOL = 1e-9
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _experiment_in_default_project() -> None:
+    # Runs (the held-out CSV, the logged models) must be in the models' project: the admin's
+    # unscoped token creates experiments in 'default', as the registry calls act there.
+    mlflow.set_experiment(unique("gate"))
+
+
+def _f32(X: np.ndarray) -> np.ndarray:
+    """Values float32 holds exactly: the server reads features as float32, so both sides see the same."""
+    return np.asarray(X, dtype=np.float32).astype(np.float64)
+
+
+def ece(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of the top-label confidence over equal-width bins (as the server's)."""
+    conf = proba.max(axis=1)
+    pred = classes[proba.argmax(axis=1)]
+    correct = (pred == y_true).astype(float)
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        mask = (conf > lo) & (conf <= hi) if b > 0 else (conf >= lo) & (conf <= hi)
+        if mask.any():
+            total += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
+    return float(total)
+
+
+def classification_metrics(y: np.ndarray, labels: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict:
+    proba = np.asarray(proba, dtype=np.float64)
+    pos = classes[1]
+    return {
+        "accuracy": accuracy_score(y, labels),
+        "precision": precision_score(y, labels, pos_label=pos, zero_division=0),
+        "recall": recall_score(y, labels, pos_label=pos, zero_division=0),
+        "f1": f1_score(y, labels, pos_label=pos, zero_division=0),
+        "rocAuc": roc_auc_score(y, proba[:, 1]),
+        "logLoss": log_loss(y, proba, labels=classes),
+        "brier": brier_score_loss(y, proba[:, 1], pos_label=pos),
+        "ece": ece(y, proba, classes),
+    }
+
+
+def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+    pred = np.asarray(pred, dtype=np.float64).ravel()
+    return {
+        "mae": mean_absolute_error(y, pred),
+        "rmse": float(np.sqrt(mean_squared_error(y, pred))),
+        "r2": r2_score(y, pred),
+        "mape": mean_absolute_percentage_error(y, pred),
+    }
+
+
+def assert_metrics_equal(got: dict, want: dict) -> None:
+    for k, v in want.items():
+        assert got.get(k) is not None, f"{k} missing from the gate's metrics {got}"
+        assert abs(got[k] - float(v)) <= TOL, f"{k}: server {got[k]!r} vs scikit-learn {float(v)!r}"
+
+
+def held_out_dataset(api: Hangar, X: np.ndarray, y: np.ndarray, names: list[str], label: str) -> str:
+    """Logs the held-out set as a CSV artifact of a run and registers it as a dataset version."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "heldout.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow([*names, label])
+            for row, target in zip(X, y):
+                w.writerow([repr(float(v)) for v in row] + [target.item() if hasattr(target, "item") else target])
+        with mlflow.start_run() as run:
+            mlflow.log_artifact(path, "heldout")
+    uri = f"{run.info.artifact_uri}/heldout/heldout.csv"
+    assert uri.startswith("mlflow-artifacts:/"), uri
+    res = api.request("POST", "/api/v1/projects/default/datasets", {"name": unique("heldout"), "artifactUri": uri})
+    return res["dataset"]["datasetId"]
+
+
+def set_spec(api: Hangar, model: str, spec: dict) -> None:
+    api.request("POST", "/api/v1/projects/default/models", {"name": model})
+    api.request("PUT", f"/api/v1/projects/default/models/{model}/evaluation-spec", spec)
+
+
+def wait_for_gate(api: Hangar, model: str, version: int) -> dict:
+    deadline = time.monotonic() + GATE_TIMEOUT_S
+    while True:
+        r = api.request("GET", f"/api/v1/projects/default/models/{model}/versions/{version}/gate")
+        gate = r["gate"]
+        if gate and gate["status"] not in ("pending", "running"):
+            return gate
+        assert time.monotonic() < deadline, f"the gate of {model} v{version} is still {gate and gate['status']}"
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    data = load_breast_cancer()
+    X = _f32(data.data)
+    names = [f"f{i}" for i in range(X.shape[1])]
+    return train_test_split(X, data.target, test_size=0.3, random_state=3, stratify=data.target) + [names]
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    data = load_diabetes()
+    X = _f32(data.data)
+    return train_test_split(X, data.target, test_size=0.3, random_state=3) + [list(data.feature_names)]
+
+
+def test_sklearn_classifier_gated_through_pyfunc(admin_api: Hangar, cancer) -> None:
+    X_train, X_test, y_train, y_test, names = cancer
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
+    model = unique("gated-clf")
+    dataset = held_out_dataset(admin_api, X_test, y_test, names, "label")
+    set_spec(
+        admin_api,
+        model,
+        {
+            "datasetId": dataset,
+            "task": "binary",
+            "labelColumn": "label",
+            "thresholds": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
+            "championRule": None,
+        },
+    )
+    import pandas as pd
+
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(clf, name="model", registered_model_name=model)
+    gate = wait_for_gate(admin_api, model, int(info.registered_model_version))
+    assert gate["status"] == "passed", gate
+    assert gate["scorer"] == "pyfunc"
+    assert gate["rows"] == len(y_test)
+    frame = pd.DataFrame(X_test, columns=names)
+    want = classification_metrics(y_test, clf.predict(frame), clf.predict_proba(frame), clf.classes_)
+    assert_metrics_equal(gate["metrics"], want)
+
+
+def test_sklearn_regressor_gated_through_pyfunc(admin_api: Hangar, diabetes) -> None:
+    X_train, X_test, y_train, y_test, names = diabetes
+    reg = LinearRegression().fit(X_train, y_train)
+    model = unique("gated-reg")
+    dataset = held_out_dataset(admin_api, X_test, y_test, names, "target")
+    set_spec(
+        admin_api,
+        model,
+        {
+            "datasetId": dataset,
+            "task": "regression",
+            "labelColumn": "target",
+            # Below what this model reaches: the gate must fail, naming the metric.
+            "thresholds": [{"metric": "r2", "op": ">=", "threshold": 0.99}],
+            "championRule": None,
+        },
+    )
+    import pandas as pd
+
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(reg, name="model", registered_model_name=model)
+    gate = wait_for_gate(admin_api, model, int(info.registered_model_version))
+    assert gate["status"] == "failed", gate
+    assert "r2" in gate["reason"], gate
+    assert gate["scorer"] == "pyfunc"
+    want = regression_metrics(y_test, reg.predict(pd.DataFrame(X_test, columns=names)))
+    assert_metrics_equal(gate["metrics"], want)
+
+
+def test_onnx_classifier_gated_in_process(admin_api: Hangar, cancer) -> None:
+    onnxruntime = pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    X_train, X_test, y_train, y_test, names = cancer
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
+    onx = skl2onnx.to_onnx(
+        clf, X_train[:1].astype(np.float32), options={id(clf.steps[-1][1]): {"zipmap": False}}
+    )
+    model = unique("gated-onnx")
+    dataset = held_out_dataset(admin_api, X_test, y_test, names, "label")
+    set_spec(
+        admin_api,
+        model,
+        {
+            "datasetId": dataset,
+            "task": "binary",
+            "labelColumn": "label",
+            "thresholds": [{"metric": "rocAuc", "op": ">=", "threshold": 0.9}],
+            "championRule": {"metric": "rocAuc", "maxDegradation": 0.05},
+        },
+    )
+    try:
+        import onnx  # noqa: F401
+
+        with mlflow.start_run():
+            info = mlflow.onnx.log_model(onx, name="model", registered_model_name=model)
+        version = int(info.registered_model_version)
+    except ImportError:
+        # Without the onnx package: the graph and an MLmodel with the onnx flavor, as plain files.
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "model.onnx"), "wb") as f:
+                f.write(onx.SerializeToString())
+            with open(os.path.join(d, "MLmodel"), "w") as f:
+                f.write("flavors:\n  onnx:\n    data: model.onnx\n")
+            with mlflow.start_run() as run:
+                mlflow.log_artifacts(d, "model")
+        version = int(mlflow.register_model(f"runs:/{run.info.run_id}/model", model).version)
+    gate = wait_for_gate(admin_api, model, version)
+    assert gate["status"] == "passed", gate
+    assert gate["scorer"] == "onnx"
+    sess = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_test.astype(np.float32)})
+    want = classification_metrics(y_test, labels, proba, clf.classes_)
+    assert_metrics_equal(gate["metrics"], want)
