@@ -113,13 +113,17 @@ function binaryAuc(isPositive: readonly boolean[], scores: readonly number[]): n
   const positives = isPositive.filter(Boolean).length;
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return null;
-  const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
+  // Row indexes sorted by score in a typed array: no tuple per row (100k-row held-out sets).
+  const s = Float64Array.from(scores);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => s[a]! - s[b]!);
   let rankSum = 0;
   for (let i = 0; i < n;) {
     let j = i;
-    while (j + 1 < n && order[j + 1]![0] === order[i]![0]) j++;
+    while (j + 1 < n && s[order[j + 1]!] === s[order[i]!]) j++;
     const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (isPositive[order[k]![1]]) rankSum += rank;
+    for (let k = i; k <= j; k++) if (isPositive[order[k]!]) rankSum += rank;
     i = j + 1;
   }
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
