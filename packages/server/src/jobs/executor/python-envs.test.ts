@@ -178,15 +178,28 @@ describe('PythonEnvManager', () => {
     const pythonEnvs = new PythonEnvManager({ root: envRoot });
     const executor = new LocalProcessExecutor({ workRoot: join(root, 'work'), pythonEnvs });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
-    const started = Date.now();
+    // Cancel once the build holds its lock (not after a fixed delay: on a busy machine probing the
+    // interpreter alone can take longer, and then no build would be under way to finish).
+    let abortedAt = 0;
+    const building = setInterval(() => {
+      void readdir(envRoot)
+        .then((names) => {
+          if (!controller.signal.aborted && names.some((n) => n.endsWith('.lock'))) {
+            abortedAt = Date.now();
+            controller.abort();
+          }
+        })
+        .catch(() => undefined);
+    }, 10);
     const result = await executor.run(
       { command: ['python', '-c', 'open("ran", "w")'], python: { requirements: [] } },
       { jobId: 'cancel-build', signal: controller.signal, onOutput: () => undefined },
     );
+    clearInterval(building);
     assert.equal(result.cancelled, true);
     assert.equal(result.exitCode, null);
-    assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
+    // The run ends at the cancel, without waiting for the build.
+    assert.ok(abortedAt > 0 && Date.now() - abortedAt < 1500, `ended ${Date.now() - abortedAt} ms after the cancel`);
     const env = await pythonEnvs.ensure([]);
     assert.equal(env.reused, true);
   });

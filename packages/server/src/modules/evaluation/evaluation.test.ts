@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { readDelimitedRows } from '../datasets/csv.js';
+import { DecimalScanner, readDelimitedRows } from '../datasets/csv.js';
 import { evaluate, readHeldOut } from './evaluate.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import { OnnxScorer } from './scoring.js';
@@ -33,10 +33,12 @@ describe('evaluation of ONNX models against scikit-learn', () => {
       const scorer = await OnnxScorer.open(path.join(FIXTURES, `${name}.onnx`));
       try {
         const scores = await scorer.score(heldOut.features);
-        if (want.labels) assert.deepEqual(scores.labels, want.labels);
+        if (want.labels) assert.deepEqual(Array.from(scores.labels!), want.labels);
         if (want.probabilities) {
-          scores.probabilities!.forEach((row, i) =>
-            row.forEach((p, c) => close(p, want.probabilities![i]![c]!, `p[${i}][${c}]`)),
+          const { width, data } = scores.probabilities!;
+          assert.equal(data.length, want.probabilities.length * width);
+          want.probabilities.forEach((row, i) =>
+            row.forEach((p, c) => close(data[i * width + c]!, p, `p[${i}][${c}]`)),
           );
         }
         if (want.predictions) scores.values!.forEach((v, i) => close(v, want.predictions![i]!, `prediction ${i}`));
@@ -55,6 +57,113 @@ describe('evaluation of ONNX models against scikit-learn', () => {
       /column "a": "x" is not a number/,
     );
     await assert.rejects(readHeldOut(Readable.from(['a,label\n1,2,3\n']), 'csv', 'label'), /row 2 has 3 cells/);
+    await assert.rejects(readHeldOut(Readable.from(['a,b,label\n1,2,0\n3\n']), 'csv', 'label'), /row 3 has 1 cells/);
+    for (const junk of ['', ' ', 'NaN', 'nan', '1e', '-', '.', '1.2.3', '0x', '1.5e', '--1', '1 2', 'e5']) {
+      await assert.rejects(
+        readHeldOut(Readable.from([`a,b,label\n1,2,0\n4,${junk},1\n`]), 'csv', 'label'),
+        new RegExp(`row 3, column "b": ${JSON.stringify(junk).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a number`),
+        junk,
+      );
+    }
+  });
+});
+
+describe('numeric cells parsed straight from the line', () => {
+  // A small deterministic generator (no Math.random: a failure must reproduce).
+  let seed = 11;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const digits = (n: number) => Array.from({ length: n }, () => String(next(10))).join('');
+  /** Decimal strings of every shape Number() reads: signs, long mantissas, exponents, leading zeros. */
+  const generated = () => {
+    const out = [
+      '0',
+      '-0',
+      '+0',
+      '-0.0',
+      '0e99999',
+      '-0e-5',
+      '+1',
+      '.5',
+      '-.5',
+      '1.',
+      '1.e3',
+      '1e22',
+      '1e23',
+      '9e-22',
+      '1e-23',
+      '123456789012345',
+      '1234567890123456',
+      '0.000000000000000000001',
+      '00012.5000',
+      '1E5',
+      '1e+5',
+      '2.5E-3',
+      '4.9e-324',
+      '1.7976931348623157e308',
+      '1e309',
+      '-1e400',
+      'Infinity',
+      '-Infinity',
+      '0x1F',
+      '1e-400',
+      '9007199254740993',
+      '0.1',
+      '0.30000000000000004',
+      '3.4028235e38',
+      '1.401298464324817e-45',
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const sign = ['', '-', '+'][next(3)]!;
+      const int = next(4) === 0 ? '' : digits(next(12)) || '0';
+      const frac = next(3) === 0 ? '' : `.${digits(next(20))}`;
+      const exp = next(3) === 0 ? `${'eE'[next(2)]}${['', '-', '+'][next(3)]}${digits(1 + next(3))}` : '';
+      const s = `${sign}${int}${frac}${exp}`;
+      if (/\d/.test(int + frac)) out.push(s);
+    }
+    return out;
+  };
+
+  test('the scanner gives bit for bit what Number() gives, or NaN to fall back on', () => {
+    const scanner = new DecimalScanner();
+    let fast = 0;
+    for (const s of generated()) {
+      const v = scanner.scan(`,${s},`, 1);
+      // NaN, or a number that stops short of the cell's end ('0x1F'): the reader falls back on Number().
+      if (Number.isNaN(v) || scanner.end !== s.length + 1) continue;
+      fast++;
+      assert.ok(Object.is(v, Number(s)), `${s}: ${v} vs Number() ${Number(s)}`);
+    }
+    assert.ok(fast > 5_000, `the fast path took only ${fast} cells`);
+    for (const junk of ['', '-', '+', '.', '-.', 'e5', '.e5', '1e', '1e+', 'NaN', 'Infinity', ' 1']) {
+      assert.ok(Number.isNaN(scanner.scan(junk, 0)), junk);
+    }
+  });
+
+  test('held-out features read bit for bit as Number() then float32 would store them', async () => {
+    const cells = generated();
+    const width = 7;
+    const rows = Math.floor(cells.length / width);
+    const lines = ['a,b,c,label,d,e,f,g'];
+    for (let r = 0; r < rows; r++) {
+      const row = cells.slice(r * width, r * width + width);
+      lines.push([...row.slice(0, 3), String(r % 3), ...row.slice(3)].join(','));
+    }
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    const chunks = [];
+    for (let i = 0; i < bytes.length; i += 4093) chunks.push(bytes.subarray(i, i + 4093));
+    const heldOut = await readHeldOut(Readable.from(chunks), 'csv', 'label');
+    const want = Float32Array.from(cells.slice(0, rows * width), Number);
+    assert.equal(heldOut.features.rows, rows);
+    assert.deepEqual(heldOut.features.names, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    assert.deepEqual(new Uint32Array(heldOut.features.data.buffer), new Uint32Array(want.buffer));
+    assert.ok(heldOut.labels instanceof Float64Array);
+    assert.deepEqual(
+      Array.from(heldOut.labels),
+      Array.from({ length: rows }, (_, r) => r % 3),
+    );
   });
 });
 
@@ -62,11 +171,7 @@ describe('metrics edge cases follow scikit-learn', () => {
   test('zero division is 0; one class has no ROC AUC', () => {
     const m = classificationMetrics([0, 0, 0], [0, 0, 0], {
       classes: [0, 1],
-      rows: [
-        [0.9, 0.1],
-        [0.8, 0.2],
-        [0.7, 0.3],
-      ],
+      data: Float64Array.of(0.9, 0.1, 0.8, 0.2, 0.7, 0.3),
     });
     assert.equal(m.accuracy, 1);
     assert.equal(m.precision, 0);
@@ -78,12 +183,7 @@ describe('metrics edge cases follow scikit-learn', () => {
   test('ties share their rank in ROC AUC', () => {
     const m = classificationMetrics([0, 1, 0, 1], [0, 1, 1, 1], {
       classes: [0, 1],
-      rows: [
-        [0.5, 0.5],
-        [0.5, 0.5],
-        [0.2, 0.8],
-        [0.1, 0.9],
-      ],
+      data: Float64Array.of(0.5, 0.5, 0.5, 0.5, 0.2, 0.8, 0.1, 0.9),
     });
     // Pairs (pos, neg): (0.5 vs 0.5)=0.5, (0.5 vs 0.8)=0, (0.9 vs 0.5)=1, (0.9 vs 0.8)=1 → 2.5 / 4.
     close(m.rocAuc, 0.625, 'rocAuc');

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { PythonEnv } from '../../jobs/executor/python-envs.js';
+import type { Label, Labels } from './metrics.js';
 import type { FeatureBatch, Scorer, Scores } from './scoring.js';
 
 /*
@@ -83,10 +84,16 @@ export class PyfuncScorer implements Scorer {
             new Error(`scoring with MLflow's pyfunc ${why}: ${stderr.trim().split('\n').slice(-5).join('\n')}`),
           );
         }
+        let json: PyfuncOutput;
         try {
-          resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as Scores);
+          json = JSON.parse(Buffer.concat(out).toString('utf8')) as PyfuncOutput;
         } catch (err) {
-          reject(new Error(`the pyfunc scorer wrote something that is not JSON: ${String(err)}`));
+          return reject(new Error(`the pyfunc scorer wrote something that is not JSON: ${String(err)}`));
+        }
+        try {
+          resolve(toScores(json));
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
       child.stdin.on('error', () => {
@@ -97,4 +104,36 @@ export class PyfuncScorer implements Scorer {
   }
 
   async close(): Promise<void> {}
+}
+
+/** What the script writes: JSON arrays, probabilities one array per row. */
+interface PyfuncOutput {
+  labels?: Label[];
+  probabilities?: number[][];
+  classes?: Label[];
+  values?: number[];
+}
+
+/** The script's JSON in the typed layout of {@link Scores}. */
+function toScores(out: PyfuncOutput): Scores {
+  const scores: Scores = {};
+  if (out.labels) scores.labels = numericOrAsIs(out.labels);
+  if (out.classes) scores.classes = out.classes;
+  if (out.values) scores.values = Float64Array.from(out.values);
+  if (out.probabilities) {
+    const rows = out.probabilities;
+    const width = rows[0]?.length ?? 0;
+    const data = new Float64Array(rows.length * width);
+    rows.forEach((row, r) => {
+      if (row.length !== width) throw new Error('need one probability per class for every row');
+      data.set(row, r * width);
+    });
+    scores.probabilities = { width, data };
+  }
+  return scores;
+}
+
+/** Labels that are all numbers as a Float64Array; anything else (strings, booleans) as it came. */
+function numericOrAsIs(labels: Label[]): Labels {
+  return labels.every((l) => typeof l === 'number') ? Float64Array.from(labels as number[]) : labels;
 }

@@ -1,5 +1,5 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { Label } from './metrics.js';
+import { sortedUnion, type Label, type Labels, type ProbabilityData } from './metrics.js';
 
 /** Numeric feature rows, row-major, with the feature names in column order. */
 export interface FeatureBatch {
@@ -9,13 +9,17 @@ export interface FeatureBatch {
   data: Float32Array;
 }
 
-/** What a model answers for a batch: class labels and probabilities, or regression values. */
+/**
+ * What a model answers for a batch: class labels and probabilities, or regression values. Typed
+ * arrays throughout (held-out sets run to 100k rows: no small array per row).
+ */
 export interface Scores {
-  labels?: Label[];
-  /** One row per input row, one column per class, in `classes` order. */
-  probabilities?: number[][];
+  /** A Float64Array when the labels are numeric. */
+  labels?: Labels;
+  /** Row-major, one row per input row, `width` columns: one per class, in `classes` order. */
+  probabilities?: { width: number; data: ProbabilityData };
   classes?: Label[];
-  values?: number[];
+  values?: Float32Array | Float64Array;
 }
 
 /**
@@ -70,22 +74,30 @@ export class OnnxScorer implements Scorer {
     const probability = tensors.find((t) => t.type === 'float32' && t.dims.length === 2 && t.dims[1]! > 1);
     const label = tensors.find((t) => t !== probability && (t.type === 'int64' || t.type === 'string'));
     if (label) {
-      const labels = Array.from(label.data as ArrayLike<bigint | string>, (v) =>
-        typeof v === 'bigint' ? Number(v) : v,
-      );
+      const labels = toLabels(label.data as ArrayLike<bigint | string>);
       if (!probability) return { labels };
       const c = probability.dims[1]!;
-      const data = probability.data as Float32Array;
-      const probabilities = Array.from({ length: batch.rows }, (_, r) => Array.from(data.subarray(r * c, r * c + c)));
-      const classes = this.classes ?? [...new Set(labels)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return { labels, probabilities, ...(classes.length === c ? { classes } : {}) };
+      // A copy: the scores outlive the session, and with it whatever memory onnxruntime owns.
+      const data = (probability.data as Float32Array).slice(0, batch.rows * c);
+      const classes = this.classes ?? sortedUnion(labels);
+      return { labels, probabilities: { width: c, data }, ...(classes.length === c ? { classes } : {}) };
     }
     const value = tensors.find((t) => t.type === 'float32' || t.type === 'float64');
     if (!value) throw new Error('the model has no label, probability or numeric output');
-    return { values: Array.from(value.data as Float32Array) };
+    return { values: (value.data as Float32Array | Float64Array).slice() };
   }
 
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** An int64 label tensor as a Float64Array, a string one as strings. */
+function toLabels(data: ArrayLike<bigint | string>): Labels {
+  if (data instanceof BigInt64Array) {
+    const out = new Float64Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]!);
+    return out;
+  }
+  return Array.from(data, (v) => (typeof v === 'bigint' ? Number(v) : v));
 }

@@ -5,11 +5,11 @@ import { Slug } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
 import { literalUnion } from '../../core/schema.js';
 import { REGISTRY_LIMITS } from '../registry/limits.js';
+import { reproducibilityRecordProperties } from '../reproducibility/routes.js';
 import { DIRECTIONS, LINEAGE_LIMITS, NODE_KINDS, RELATIONS, type LineageService } from './service.js';
 import { ENVIRONMENT_FILES, type VersionReproducibilityService } from './version-reproducibility.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
 
 const LineageNodeSchema = Type.Object(
   {
@@ -46,49 +46,7 @@ const LineageGraphSchema = Type.Object(
   { $id: 'LineageGraph' },
 );
 
-// The shape of ReproducibilityRecord (modules/reproducibility/routes.ts), repeated here because
-// that module does not export its schema.
-const RunRecordSchema = Type.Object({
-  runId: Type.String(),
-  runName: Type.String(),
-  experimentId: Type.String(),
-  user: Type.String(),
-  status: Type.String(),
-  startTime: Type.Integer(),
-  endTime: Nullable(Type.Integer()),
-  parentRunId: Nullable(Type.String()),
-  code: Type.Object({
-    sourceType: Nullable(Type.String()),
-    entryPoint: Nullable(Type.String()),
-    gitCommit: Nullable(Type.String()),
-    gitRepoUrl: Nullable(Type.String()),
-    gitBranch: Nullable(Type.String()),
-  }),
-  params: Type.Array(KeyValue),
-  environment: Type.Object({
-    fromModelId: Nullable(Type.String()),
-    python: Nullable(Type.String()),
-    requirements: Type.Array(Type.String()),
-  }),
-  datasets: Type.Array(
-    Type.Object({
-      datasetId: Type.String(),
-      name: Type.String(),
-      digest: Type.String(),
-      context: Nullable(Type.String()),
-      source: Type.String(),
-    }),
-  ),
-  models: Type.Array(
-    Type.Object({
-      modelId: Type.String(),
-      name: Type.String(),
-      direction: literalUnion(['input', 'output'] as const),
-      step: Type.Integer(),
-      artifactUri: Type.String(),
-    }),
-  ),
-});
+const RunRecordSchema = Type.Object(reproducibilityRecordProperties);
 
 const VersionReproducibilitySchema = Type.Object(
   {

@@ -8,50 +8,50 @@ import type { ReproducibilityService } from './service.js';
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
 
-const RecordSchema = Type.Object(
-  {
-    runId: Type.String(),
-    runName: Type.String(),
-    experimentId: Type.String(),
-    user: Type.String(),
-    status: Type.String(),
-    startTime: Type.Integer(),
-    endTime: Type.Union([Type.Integer(), Type.Null()]),
-    parentRunId: Nullable(Type.String()),
-    code: Type.Object({
-      sourceType: Nullable(Type.String()),
-      entryPoint: Nullable(Type.String()),
-      gitCommit: Nullable(Type.String()),
-      gitRepoUrl: Nullable(Type.String()),
-      gitBranch: Nullable(Type.String()),
+/** A run's reproducibility record; also part of a model version's record (modules/lineage). */
+export const reproducibilityRecordProperties = {
+  runId: Type.String(),
+  runName: Type.String(),
+  experimentId: Type.String(),
+  user: Type.String(),
+  status: Type.String(),
+  startTime: Type.Integer(),
+  endTime: Type.Union([Type.Integer(), Type.Null()]),
+  parentRunId: Nullable(Type.String()),
+  code: Type.Object({
+    sourceType: Nullable(Type.String()),
+    entryPoint: Nullable(Type.String()),
+    gitCommit: Nullable(Type.String()),
+    gitRepoUrl: Nullable(Type.String()),
+    gitBranch: Nullable(Type.String()),
+  }),
+  params: Type.Array(KeyValue),
+  environment: Type.Object({
+    fromModelId: Nullable(Type.String()),
+    python: Nullable(Type.String()),
+    requirements: Type.Array(Type.String()),
+  }),
+  datasets: Type.Array(
+    Type.Object({
+      datasetId: Type.String(),
+      name: Type.String(),
+      digest: Type.String(),
+      context: Nullable(Type.String()),
+      source: Type.String(),
     }),
-    params: Type.Array(KeyValue),
-    environment: Type.Object({
-      fromModelId: Nullable(Type.String()),
-      python: Nullable(Type.String()),
-      requirements: Type.Array(Type.String()),
+  ),
+  models: Type.Array(
+    Type.Object({
+      modelId: Type.String(),
+      name: Type.String(),
+      direction: literalUnion(['input', 'output'] as const),
+      step: Type.Integer(),
+      artifactUri: Type.String(),
     }),
-    datasets: Type.Array(
-      Type.Object({
-        datasetId: Type.String(),
-        name: Type.String(),
-        digest: Type.String(),
-        context: Nullable(Type.String()),
-        source: Type.String(),
-      }),
-    ),
-    models: Type.Array(
-      Type.Object({
-        modelId: Type.String(),
-        name: Type.String(),
-        direction: literalUnion(['input', 'output'] as const),
-        step: Type.Integer(),
-        artifactUri: Type.String(),
-      }),
-    ),
-  },
-  { $id: 'ReproducibilityRecord' },
-);
+  ),
+};
+
+const RecordSchema = Type.Object(reproducibilityRecordProperties, { $id: 'ReproducibilityRecord' });
 
 export function reproducibilityRoutes(service: ReproducibilityService): FastifyPluginAsyncTypebox {
   return async (app) => {
