@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { HangarApp } from '../../app.js';
+import type { ArtifactStore } from '../../artifacts/index.js';
+import type { JobRow } from '../../jobs/job-store.js';
+import type { PythonEnvProvider } from '../../jobs/executor/python-envs.js';
 import { newId } from '../../core/ids.js';
+import { gateHandler } from './handler.js';
+import { GateStore } from './store.js';
 import { createTestStore, ENGINES, type TestStore } from '../../testing/engines.js';
 import {
   auditEvents,
@@ -345,6 +350,69 @@ for (const engine of ENGINES) {
         (await ok('GET', `${MODELS}/bare/versions/${await newVersion('bare', 'onnx')}/gate`)).gate.status,
         'skipped',
       );
+    });
+
+    test('a cancelled gate job fails its gate; a lost lease leaves it for the next attempt', async () => {
+      const modelId = (await ok('POST', MODELS, { name: 'cancelled-gates' }, 201)).id as string;
+      expectStatus(await spec('cancelled-gates', goodSpec()), 200);
+      const v = await newVersion('cancelled-gates', 'onnx');
+      await settled('cancelled-gates', v);
+      // The job is run by hand here, against an artifact store that fails as an aborted read would.
+      const aborted = new Proxy({} as ArtifactStore, {
+        get: () => () => Promise.reject(new Error('The operation was aborted')),
+      });
+      const handler = gateHandler({
+        gates: app.services.gates,
+        store: new GateStore(app.database.db),
+        artifacts: aborted,
+        pythonEnvs: {} as PythonEnvProvider,
+        workRoot: path.join(store.dir, 'gate-work'),
+      });
+      const attempt = async (why: string) => {
+        const gateId = newId(Date.now() + 5000);
+        await app.database.db
+          .insertInto('model_version_gates')
+          .values({
+            id: gateId,
+            model_id: modelId,
+            version: v,
+            status: 'pending',
+            job_id: null,
+            spec: null,
+            scorer: null,
+            rows: null,
+            metrics: null,
+            checks: null,
+            champion_version: null,
+            champion_metrics: null,
+            reason: null,
+            override_by: null,
+            override_reason: null,
+            override_at: null,
+            created_at: Date.now() + 5000,
+            started_at: null,
+            finished_at: null,
+          })
+          .execute();
+        const controller = new AbortController();
+        controller.abort(new Error(why));
+        await assert.rejects(
+          handler.run({
+            job: { max_attempts: 3 } as JobRow,
+            payload: { gateId },
+            attempt: 1,
+            signal: controller.signal,
+            log: () => undefined,
+          }),
+        );
+        return app.database.db
+          .selectFrom('model_version_gates')
+          .select(['status', 'reason'])
+          .where('id', '=', gateId)
+          .executeTakeFirstOrThrow();
+      };
+      assert.deepEqual(await attempt('cancelled'), { status: 'failed', reason: 'the gate job was cancelled' });
+      assert.deepEqual(await attempt('lease-lost'), { status: 'running', reason: null });
     });
 
     test('overrides: project admins only, with a reason, once, only of a failed gate; audited; MLflow stages follow', async () => {

@@ -126,6 +126,14 @@ export function gateHandler(deps: GateHandlerDeps): JobHandler<GatePayload> {
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
         const last = ctx.attempt >= ctx.job.max_attempts;
+        // A cancelled job never runs again, so its gate would stay 'running' and the releases
+        // waiting on it would wait forever: fail it (a re-run evaluates again). A lost lease or a
+        // worker shutdown also aborts, but then the job runs again and settles the gate itself.
+        const reason: unknown = ctx.signal.aborted ? ctx.signal.reason : null;
+        if (reason instanceof Error && reason.message === 'cancelled') {
+          await deps.gates.fail(gateId, 'the gate job was cancelled', scorerKind);
+          throw err;
+        }
         if (err instanceof PermanentJobError || last) {
           await deps.gates.fail(gateId, message, scorerKind);
           throw err instanceof PermanentJobError ? err : new PermanentJobError(message);
