@@ -509,7 +509,11 @@ export class TrackingService {
     const data = await this.store.runData(runs.map((r) => r.id));
     const by = <T extends { run_id: string }>(rows: T[]) => {
       const m = new Map<string, T[]>();
-      for (const r of rows) m.set(r.run_id, [...(m.get(r.run_id) ?? []), r]);
+      for (const r of rows) {
+        const list = m.get(r.run_id);
+        if (list) list.push(r);
+        else m.set(r.run_id, [r]);
+      }
       return m;
     };
     const params = by(data.params);
