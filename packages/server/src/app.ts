@@ -389,6 +389,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       clock,
       { enqueued: () => worker?.wake(), cancelRequested: (id) => worker?.cancelRequested(id) },
       audit,
+      http.log,
     ),
     eventLog,
     events: new EventsService(new EventStore(database.db), access),

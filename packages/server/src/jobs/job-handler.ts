@@ -33,6 +33,12 @@ export interface JobHandler<P = unknown> {
   /** Only platform admins may enqueue this kind through the API (e.g. arbitrary commands). */
   adminOnly?: boolean;
   run(ctx: JobContext<P>): Promise<JobResult>;
+  /**
+   * Called after the job was cancelled while queued (before its first attempt, or between
+   * retries), when no attempt is running to see the cancellation: the owner of what waits on the
+   * job can settle it. Errors are logged, never undo the cancellation.
+   */
+  onCancelledWhileQueued?(job: JobRow): Promise<void>;
 }
 
 export class JobHandlerRegistry {

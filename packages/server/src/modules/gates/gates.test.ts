@@ -8,7 +8,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { HangarApp } from '../../app.js';
 import type { ArtifactStore } from '../../artifacts/index.js';
-import type { JobRow } from '../../jobs/job-store.js';
+import { JobStore, type JobRow } from '../../jobs/job-store.js';
+import { systemClock } from '../../core/clock.js';
 import type { PythonEnvProvider } from '../../jobs/executor/python-envs.js';
 import { newId } from '../../core/ids.js';
 import { gateHandler } from './handler.js';
@@ -352,7 +353,7 @@ for (const engine of ENGINES) {
       );
     });
 
-    test('a cancelled gate job fails its gate; a lost lease leaves it for the next attempt', async () => {
+    test('a cancelled gate job fails its gate, running or queued; a lost lease leaves it for the next attempt', async () => {
       const modelId = (await ok('POST', MODELS, { name: 'cancelled-gates' }, 201)).id as string;
       expectStatus(await spec('cancelled-gates', goodSpec()), 200);
       const v = await newVersion('cancelled-gates', 'onnx');
@@ -368,32 +369,30 @@ for (const engine of ENGINES) {
         pythonEnvs: {} as PythonEnvProvider,
         workRoot: path.join(store.dir, 'gate-work'),
       });
+      const pendingGate = (gateId: string) => ({
+        id: gateId,
+        model_id: modelId,
+        version: v,
+        status: 'pending' as const,
+        job_id: null,
+        spec: null,
+        scorer: null,
+        rows: null,
+        metrics: null,
+        checks: null,
+        champion_version: null,
+        champion_metrics: null,
+        reason: null,
+        override_by: null,
+        override_reason: null,
+        override_at: null,
+        created_at: Date.now() + 5000,
+        started_at: null,
+        finished_at: null,
+      });
       const attempt = async (why: string) => {
         const gateId = newId(Date.now() + 5000);
-        await app.database.db
-          .insertInto('model_version_gates')
-          .values({
-            id: gateId,
-            model_id: modelId,
-            version: v,
-            status: 'pending',
-            job_id: null,
-            spec: null,
-            scorer: null,
-            rows: null,
-            metrics: null,
-            checks: null,
-            champion_version: null,
-            champion_metrics: null,
-            reason: null,
-            override_by: null,
-            override_reason: null,
-            override_at: null,
-            created_at: Date.now() + 5000,
-            started_at: null,
-            finished_at: null,
-          })
-          .execute();
+        await app.database.db.insertInto('model_version_gates').values(pendingGate(gateId)).execute();
         const controller = new AbortController();
         controller.abort(new Error(why));
         await assert.rejects(
@@ -413,6 +412,26 @@ for (const engine of ENGINES) {
       };
       assert.deepEqual(await attempt('cancelled'), { status: 'failed', reason: 'the gate job was cancelled' });
       assert.deepEqual(await attempt('lease-lost'), { status: 'running', reason: null });
+
+      // Cancelled while queued (here: scheduled for later, so no worker claims it): no attempt
+      // runs to see it, so the cancellation itself fails the gate.
+      const gateId = newId(Date.now() + 6000);
+      const job = await new JobStore(app.database.db, app.database.engine, systemClock).enqueue({
+        kind: 'registry.gate',
+        payload: { gateId },
+        runAt: Date.now() + 3_600_000,
+      });
+      await app.database.db
+        .insertInto('model_version_gates')
+        .values({ ...pendingGate(gateId), job_id: job.id })
+        .execute();
+      expectStatus(await req('POST', `/api/v1/jobs/${job.id}/cancel`), 200);
+      const settledRow = await app.database.db
+        .selectFrom('model_version_gates')
+        .select(['status', 'reason'])
+        .where('id', '=', gateId)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(settledRow, { status: 'failed', reason: 'the gate job was cancelled' });
     });
 
     test('overrides: project admins only, with a reason, once, only of a failed gate; audited; MLflow stages follow', async () => {

@@ -143,5 +143,9 @@ export function gateHandler(deps: GateHandlerDeps): JobHandler<GatePayload> {
         await rm(work, { recursive: true, force: true }).catch(() => {});
       }
     },
+    async onCancelledWhileQueued(job) {
+      const { gateId } = JSON.parse(job.payload) as GatePayload;
+      await deps.gates.fail(gateId, 'the gate job was cancelled');
+    },
   };
 }

@@ -3,6 +3,7 @@ import { isPlatformAdmin, requireAdmin, requireAuth, type AuthContext, type Call
 import type { Clock } from '../../core/clock.js';
 import { InputError, NotFoundError } from '../../core/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../../core/pagination.js';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuditLog } from '../audit/log.js';
 import type { JobHandlerRegistry } from '../../jobs/job-handler.js';
 import { JobStore, type JobRow } from '../../jobs/job-store.js';
@@ -45,6 +46,7 @@ export class JobService {
     private readonly clock: Clock,
     private readonly signals: { enqueued(): void; cancelRequested(id: string): void },
     private readonly audit: AuditLog,
+    private readonly log?: FastifyBaseLogger,
   ) {}
 
   async enqueue(caller: Caller, input: EnqueueJobBody): Promise<Job> {
@@ -100,11 +102,18 @@ export class JobService {
 
   async cancel(caller: Caller, id: string): Promise<Job> {
     const a = requireAuth(caller);
-    await this.visible(a, id);
-    const row = await this.store.requestCancel(id);
+    const before = await this.visible(a, id);
+    const row = (await this.store.requestCancel(id))!;
     await this.audit.record(caller, 'job.cancel', { type: 'job', name: id });
     this.signals.cancelRequested(id);
-    return toJob(row!);
+    // A running job sees the cancellation in its attempt; a queued one never runs again.
+    if (before.state === 'queued' && row.state === 'cancelled') {
+      await this.handlers
+        .get(row.kind)
+        ?.onCancelledWhileQueued?.(row)
+        .catch((err: unknown) => this.log?.error({ err, jobId: id }, 'a job cancellation hook failed'));
+    }
+    return toJob(row);
   }
 
   /**
