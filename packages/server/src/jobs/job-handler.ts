@@ -1,6 +1,9 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { JobRow, ResourceUsage } from './job-store.js';
 
+/** How a job ended with no attempt to see it (see {@link JobHandler.onEndedWithoutAttempt}). */
+export type EndedWithoutAttempt = 'cancelled' | 'lease-expired';
+
 export interface JobContext<P = unknown> {
   job: JobRow;
   payload: P;
@@ -34,11 +37,13 @@ export interface JobHandler<P = unknown> {
   adminOnly?: boolean;
   run(ctx: JobContext<P>): Promise<JobResult>;
   /**
-   * Called after the job was cancelled while queued (before its first attempt, or between
-   * retries), when no attempt is running to see the cancellation: the owner of what waits on the
-   * job can settle it. Errors are logged, never undo the cancellation.
+   * Called when the queue ended the job without an attempt that saw the end: cancelled while
+   * queued (before its first attempt, or between retries), or failed because the worker of its
+   * last attempt died or stalled (the lease expired). The owner of what waits on the job can settle
+   * it. Must be idempotent: on PostgreSQL two workers may both report the same job. Errors are
+   * logged and never undo the job's end.
    */
-  onCancelledWhileQueued?(job: JobRow): Promise<void>;
+  onEndedWithoutAttempt?(job: JobRow, why: EndedWithoutAttempt): Promise<void>;
 }
 
 export class JobHandlerRegistry {

@@ -143,11 +143,20 @@ export class JobStore {
 
   /**
    * Settles running jobs whose lease expired (their worker died or stalled): back to the queue while
-   * attempts remain, otherwise failed; cancelled if a cancel was requested meanwhile.
+   * attempts remain, otherwise failed; cancelled if a cancel was requested meanwhile. Returns how
+   * many were settled, and the jobs this call ended (cancelled or failed), whose handlers get
+   * `onEndedWithoutAttempt`.
    */
-  async reapExpiredLeases(): Promise<number> {
+  async reapExpiredLeases(): Promise<{ settled: number; ended: JobRow[] }> {
     const now = this.clock.now();
     const results = await this.db.transaction().execute(async (tx) => {
+      const ending = await tx
+        .selectFrom('jobs')
+        .select('id')
+        .where('state', '=', 'running')
+        .where('lease_expires_at', '<', now)
+        .where((eb) => eb.or([eb('cancel_requested', '=', 1), eb('attempt', '>=', eb.ref('max_attempts'))]))
+        .execute();
       const cancelled = await tx
         .updateTable('jobs')
         .set({
@@ -180,9 +189,27 @@ export class JobStore {
         .where('state', '=', 'running')
         .where('lease_expires_at', '<', now)
         .executeTakeFirst();
-      return [cancelled, failed, requeued];
+      // finished_at = now: the rows this transaction ended (a concurrent reaper's have its own now).
+      const ended =
+        ending.length === 0
+          ? []
+          : await tx
+              .selectFrom('jobs')
+              .selectAll()
+              .where(
+                'id',
+                'in',
+                ending.map((r) => r.id),
+              )
+              .where('state', 'in', ['cancelled', 'failed'])
+              .where('finished_at', '=', now)
+              .execute();
+      return { counts: [cancelled, failed, requeued], ended };
     });
-    return results.reduce((n, r) => n + Number(r.numUpdatedRows), 0);
+    return {
+      settled: results.counts.reduce((n, r) => n + Number(r.numUpdatedRows), 0),
+      ended: results.ended,
+    };
   }
 
   /**

@@ -188,7 +188,7 @@ for (const engine of ENGINES) {
       const [first] = await jobs.claim('dead-worker', ['lease'], 1, 50);
       assert.equal(first!.id, job.id);
       await sleep(80);
-      assert.ok((await jobs.reapExpiredLeases()) >= 1);
+      assert.ok((await jobs.reapExpiredLeases()).settled >= 1);
       const [second] = await jobs.claim('live-worker', ['lease'], 1, 10_000);
       assert.equal(second!.id, job.id);
       assert.equal(second!.attempt, 2);
@@ -215,6 +215,34 @@ for (const engine of ENGINES) {
       const row = (await jobs.get(job.id))!;
       assert.equal(row.state, 'failed');
       assert.match(row.error!, /lease expired on attempt 1 of 1/);
+    });
+
+    test("the reaper tells a job's handler when it ended a job no attempt will see: lease lost on the last attempt, or a cancel", async () => {
+      const ends: [string, string, string][] = [];
+      const endHandler: JobHandler = {
+        ...handler('ends', () => Promise.resolve({})),
+        onEndedWithoutAttempt: (job, why) => {
+          ends.push([job.id, job.state, why]);
+          return Promise.resolve();
+        },
+      };
+      // Claimed by a worker that then "dies": its leases expire and the live worker's reaper ends them.
+      const lost = await jobs.enqueue({ kind: 'ends', payload: {}, maxAttempts: 1 });
+      const requeued = await jobs.enqueue({ kind: 'ends', payload: {}, maxAttempts: 2 });
+      const cancelled = await jobs.enqueue({ kind: 'ends', payload: {}, maxAttempts: 2 });
+      assert.equal((await jobs.claim('dead-worker', ['ends'], 3, 30)).length, 3);
+      await jobs.requestCancel(cancelled.id);
+      await sleep(60);
+      startWorker([endHandler]);
+      await waitFor('reaped', () => Promise.resolve(ends.length >= 2));
+      await waitFor('requeued job done', finished(requeued.id));
+      assert.deepEqual(
+        ends.sort(),
+        [
+          [lost.id, 'failed', 'lease-expired'],
+          [cancelled.id, 'cancelled', 'cancelled'],
+        ].sort(),
+      );
     });
 
     test('logs are persisted before the outcome and bounded', async () => {

@@ -108,6 +108,16 @@ export class Worker {
     await this.settling;
   }
 
+  /** Tells the handler of a job the reaper ended (see JobHandler.onEndedWithoutAttempt). */
+  private endedWithoutAttempt(job: JobRow): void {
+    const handler = this.options.handlers.get(job.kind);
+    if (!handler?.onEndedWithoutAttempt) return;
+    const why = job.state === 'cancelled' ? 'cancelled' : 'lease-expired';
+    handler
+      .onEndedWithoutAttempt(job, why)
+      .catch((err: unknown) => this.options.logger.error({ err, jobId: job.id }, 'a job end hook failed'));
+  }
+
   private async runLoop(): Promise<void> {
     const kinds = this.options.handlers.kinds();
     while (this.running) {
@@ -117,7 +127,8 @@ export class Worker {
         try {
           if (Date.now() - this.lastReap > Math.min(1000, this.options.leaseMs / 2)) {
             this.lastReap = Date.now();
-            await this.options.store.reapExpiredLeases();
+            const { ended } = await this.options.store.reapExpiredLeases();
+            for (const job of ended) this.endedWithoutAttempt(job);
           }
           claimed = await this.options.store.claim(this.id, kinds, free, this.options.leaseMs);
         } catch (err) {

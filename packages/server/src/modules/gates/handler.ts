@@ -143,9 +143,12 @@ export function gateHandler(deps: GateHandlerDeps): JobHandler<GatePayload> {
         await rm(work, { recursive: true, force: true }).catch(() => {});
       }
     },
-    async onCancelledWhileQueued(job) {
+    async onEndedWithoutAttempt(job, why) {
       const { gateId } = JSON.parse(job.payload) as GatePayload;
-      await deps.gates.fail(gateId, 'the gate job was cancelled');
+      await deps.gates.fail(
+        gateId,
+        why === 'cancelled' ? 'the gate job was cancelled' : "the worker of the gate job's last attempt was lost",
+      );
     },
   };
 }

@@ -110,7 +110,7 @@ export class JobService {
     if (before.state === 'queued' && row.state === 'cancelled') {
       await this.handlers
         .get(row.kind)
-        ?.onCancelledWhileQueued?.(row)
+        ?.onEndedWithoutAttempt?.(row, 'cancelled')
         .catch((err: unknown) => this.log?.error({ err, jobId: id }, 'a job cancellation hook failed'));
     }
     return toJob(row);

@@ -8,7 +8,9 @@ import type { WebhooksService } from './service.js';
  * with its exponential backoff until the job's attempts (8) are spent. Enqueued only by the event
  * log (never through the jobs API: adminOnly).
  */
-export function webhookDeliveryHandler(service: Pick<WebhooksService, 'deliver'>): JobHandler<{ deliveryId: string }> {
+export function webhookDeliveryHandler(
+  service: Pick<WebhooksService, 'deliver' | 'abandon'>,
+): JobHandler<{ deliveryId: string }> {
   return {
     kind: WEBHOOK_DELIVERY_JOB,
     payloadSchema: Type.Object({ deliveryId: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -16,6 +18,9 @@ export function webhookDeliveryHandler(service: Pick<WebhooksService, 'deliver'>
     async run(ctx) {
       const result = await service.deliver(ctx.payload.deliveryId, ctx.attempt, ctx.job.max_attempts, ctx.signal);
       return { result };
+    },
+    async onEndedWithoutAttempt(job, why) {
+      await service.abandon((JSON.parse(job.payload) as { deliveryId: string }).deliveryId, why);
     },
   };
 }

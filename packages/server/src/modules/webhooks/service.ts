@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Caller } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
 import { ConflictError, InputError, NotFoundError } from '../../core/errors.js';
+import type { EndedWithoutAttempt } from '../../jobs/job-handler.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, encodeCursor, type Page } from '../../core/pagination.js';
 import type { AuditLog } from '../audit/log.js';
@@ -267,6 +268,18 @@ export class WebhooksService {
       );
     });
     return deliveryView(row);
+  }
+
+  /**
+   * Ends a delivery whose job the queue ended with no attempt to record it: cancelled, or its last
+   * attempt's worker lost. Without this the delivery log would show it pending forever.
+   */
+  async abandon(deliveryId: string, why: EndedWithoutAttempt): Promise<void> {
+    const error =
+      why === 'cancelled'
+        ? 'the delivery job was cancelled'
+        : 'the worker of the last attempt was lost before it recorded the outcome';
+    await this.store.failPending(deliveryId, error, this.clock.now());
   }
 
   /**

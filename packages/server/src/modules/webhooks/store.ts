@@ -90,6 +90,16 @@ export class WebhookStore {
   }
 
   /** Records one attempt's outcome; only a pending delivery changes (a finished one stays as it is). */
+  /** Fails a delivery still pending (its job ended with no attempt to record it). */
+  async failPending(id: string, error: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', error, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
   async recordAttempt(
     id: string,
     patch: Pick<DeliveryRow, 'status' | 'response_status' | 'error' | 'duration_ms' | 'updated_at'>,

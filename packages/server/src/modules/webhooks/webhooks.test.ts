@@ -337,6 +337,42 @@ for (const engine of ENGINES) {
       await call(app, 'DELETE', `${base}/webhooks/${webhook.id}`, maintainer);
     });
 
+    test('a delivery whose job ended with no attempt to record it is failed, not left pending', async () => {
+      const { webhook } = await create({ url: receiver.url('/ok/abandoned'), events: ['release.promoted'] });
+      const pending = async (id: string) => {
+        const now = Date.now();
+        await app.database.db
+          .insertInto('webhook_deliveries')
+          .values({
+            id,
+            webhook_id: webhook.id,
+            event_id: `e-${id}`,
+            event_type: 'release.promoted',
+            status: 'pending',
+            attempts: 0,
+            job_id: null,
+            response_status: null,
+            error: null,
+            duration_ms: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      };
+      await pending('abandoned-cancel');
+      await pending('abandoned-lost');
+      await app.services.webhooks.abandon('abandoned-cancel', 'cancelled');
+      await app.services.webhooks.abandon('abandoned-lost', 'lease-expired');
+      const byId = new Map((await deliveries(webhook.id)).map((d) => [d.id, d]));
+      assert.deepEqual(
+        [byId.get('abandoned-cancel')?.status, byId.get('abandoned-cancel')?.error],
+        ['failed', 'the delivery job was cancelled'],
+      );
+      assert.equal(byId.get('abandoned-lost')?.status, 'failed');
+      assert.match(byId.get('abandoned-lost')!.error!, /worker of the last attempt was lost/);
+      await call(app, 'DELETE', `${base}/webhooks/${webhook.id}`, maintainer);
+    });
+
     test('the ping test sends a signed ping now; redirects are not followed', async () => {
       const { webhook, secret } = await create({ url: receiver.url('/ok/ping'), events: ['*'] });
       const res = await call(app, 'POST', `${base}/webhooks/${webhook.id}/test`, maintainer);
