@@ -85,7 +85,7 @@ def test_register_from_run_and_logged_model_then_load_by_version_and_alias(
     v2 = mlflow.register_model(info.model_uri, name)
     assert v2.version == "2" and v2.run_id == run_id
     client = MlflowClient()
-    # The client does not read model_id back from the server (an MLflow TODO); the native API shows it.
+    # MLflow's client drops the model_id the server returns for a version; the native API shows it.
     assert admin_api.request("GET", f"/api/v1/projects/default/models/{name}/versions/2")["loggedModelId"] == info.model_id
     # The client records the registration on the logged model.
     assert name in client.get_logged_model(info.model_id).tags["mlflow.modelVersions"]

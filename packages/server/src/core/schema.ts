@@ -1,4 +1,4 @@
-import { Type, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { Type, type TLiteral, type TNull, type TSchema, type TUnion } from '@sinclair/typebox';
 
 /** A string-enum schema whose static type is the union of the given literals. */
 export function literalUnion<const T extends readonly [string, ...string[]]>(
@@ -7,4 +7,9 @@ export function literalUnion<const T extends readonly [string, ...string[]]>(
   return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{
     -readonly [K in keyof T]: TLiteral<T[K]>;
   }>;
+}
+
+/** `T` or null. */
+export function Nullable<T extends TSchema>(t: T): TUnion<[T, TNull]> {
+  return Type.Union([t, Type.Null()]);
 }

@@ -3,12 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Slug } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
-import { literalUnion } from '../../core/schema.js';
+import { literalUnion, Nullable } from '../../core/schema.js';
 import { REGISTRY_LIMITS } from '../registry/limits.js';
 import type { ChampionScore, GateView, GatesService, SpecView } from './service.js';
 import { SPEC_LIMITS, TASKS } from './spec.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Op = literalUnion(['>=', '<='] as const);
 const Metrics = Type.Record(Type.String(), Nullable(Type.Number()), {
   description: 'metric name -> value (null when it could not be computed, e.g. ROC AUC without probabilities)',

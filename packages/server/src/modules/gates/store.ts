@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { DB, EvaluationSpecsTable, ModelVersionGatesTable } from '../../db/schema.js';
+import { LIVE_STATUSES } from '../releases/store.js';
 
 export type SpecRow = Selectable<EvaluationSpecsTable>;
 export type GateRow = Selectable<ModelVersionGatesTable>;
@@ -182,7 +183,7 @@ export class GateStore {
       .select('version')
       .where('model_id', '=', modelId)
       .where('environment', '=', 'production')
-      .where('status', 'in', ['approved', 'done'])
+      .where('status', 'in', LIVE_STATUSES)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(1)
@@ -212,7 +213,7 @@ export class GateStore {
       .where('model_id', '=', modelId)
       .where('version', '=', version)
       .where('environment', '=', 'production')
-      .where('status', 'in', ['approved', 'done'])
+      .where('status', 'in', LIVE_STATUSES)
       .limit(1)
       .executeTakeFirst();
     return r !== undefined;

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { DisplayName, Email, Slug, TEXT_PATTERN, Username } from '../../core/names.js';
+import { Nullable } from '../../core/schema.js';
 
 const DateTime = Type.String({ format: 'date-time' });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
 export const UserSchema = Type.Object(
   {

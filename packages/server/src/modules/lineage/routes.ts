@@ -3,13 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Slug } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
-import { literalUnion } from '../../core/schema.js';
+import { literalUnion, Nullable } from '../../core/schema.js';
 import { REGISTRY_LIMITS } from '../registry/limits.js';
 import { reproducibilityRecordProperties } from '../reproducibility/routes.js';
 import { DIRECTIONS, LINEAGE_LIMITS, NODE_KINDS, RELATIONS, type LineageService } from './service.js';
 import { ENVIRONMENT_FILES, type VersionReproducibilityService } from './version-reproducibility.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 const LineageNodeSchema = Type.Object(
   {

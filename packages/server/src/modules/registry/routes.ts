@@ -3,12 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Slug, TEXT_BLOCK_PATTERN } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
-import { literalUnion } from '../../core/schema.js';
+import { literalUnion, Nullable } from '../../core/schema.js';
 import { REGISTRY_LIMITS, RISK_TIERS, STAGES } from './limits.js';
 import type { ModelVersion, RegisteredModel, RegistryService } from './service.js';
 
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const ModelVersionSchema = Type.Object(
   {

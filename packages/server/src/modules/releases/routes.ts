@@ -4,11 +4,10 @@ import type { preValidationHookHandler } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Slug, TEXT_BLOCK_PATTERN } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
-import { literalUnion } from '../../core/schema.js';
+import { literalUnion, Nullable } from '../../core/schema.js';
 import { REGISTRY_LIMITS } from '../registry/limits.js';
 import { ENVIRONMENTS, RELEASE_LIMITS, RELEASE_STATUSES, type ReleasesService } from './service.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Reason = Type.String({ maxLength: RELEASE_LIMITS.reasonLength, pattern: TEXT_BLOCK_PATTERN });
 const Status = literalUnion(RELEASE_STATUSES);
 const Environment = literalUnion(ENVIRONMENTS);

@@ -2,10 +2,9 @@ import '../../core/fastify-types.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { callerOf } from '../../core/request.js';
-import { literalUnion } from '../../core/schema.js';
+import { literalUnion, Nullable } from '../../core/schema.js';
 import type { ReproducibilityService } from './service.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
 
 /** A run's reproducibility record; also part of a model version's record (modules/lineage). */

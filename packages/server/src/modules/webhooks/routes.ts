@@ -3,12 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Slug, TEXT_BLOCK_PATTERN } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
-import { literalUnion } from '../../core/schema.js';
+import { literalUnion, Nullable } from '../../core/schema.js';
 import { EVENT_TYPES } from '../events/types.js';
 import { WEBHOOK_LIMITS } from './limits.js';
 import type { WebhooksService } from './service.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const EventName = literalUnion([...EVENT_TYPES, '*'] as const);
 const Events = Type.Array(EventName, { minItems: 1, maxItems: EVENT_TYPES.length + 1 });
 const Url = Type.String({
