@@ -374,6 +374,8 @@ test('admin: users, teams, projects, members, tokens, audit; a viewer is kept ou
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await sections(page).getByRole('link', { name: 'Jobs', exact: true }).waitFor();
     assert.equal(await sections(page).getByRole('link', { name: 'Admin' }).count(), 0, 'no Admin link');
+    // The switcher fills in once the project list arrives: wait for it before reading every option.
+    await switcher.locator('option', { hasText: 'Churn model' }).waitFor({ state: 'attached' });
     const options = await switcher.locator('option').allTextContents();
     assert.deepEqual(options, ['Churn model (churn) · viewer']);
 
