@@ -41,6 +41,35 @@ table datasets
   profile text
   created_by text not null
   created_at bigint not null
+table deployment_revisions
+  deployment_id text not null
+  revision bigint not null
+  traffic text not null
+  shadow text
+  stable_version bigint not null
+  reason text not null
+  actor text not null
+  at bigint not null
+table deployments
+  id text not null
+  name text not null
+  project_id text not null
+  model_id text not null
+  environment text not null
+  runtime text not null
+  external text
+  routing_key text
+  batching text
+  traffic text not null
+  shadow text
+  stable_version bigint not null
+  previous_version bigint
+  status text not null
+  failure text
+  revision bigint not null
+  created_by text not null
+  created_at bigint not null
+  updated_at bigint not null
 table evaluation_specs
   model_id text not null
   dataset_id text not null
@@ -201,6 +230,20 @@ table model_versions
   size_bytes bigint
   file_count integer
   checksum text
+table predictions
+  seq bigint not null default nextval('predictions_seq_seq'::regclass)
+  deployment_id text not null
+  request_id text not null
+  version bigint not null
+  route text not null
+  outcome text not null
+  error text
+  latency_ms double precision not null
+  output_label text
+  output_value double precision
+  inputs text
+  outputs text
+  created_at bigint not null
 table project_members
   project_id text not null
   user_id text not null
@@ -257,6 +300,22 @@ table releases
   decided_at bigint
   created_at bigint not null
   updated_at bigint not null
+table rollouts
+  id text not null
+  deployment_id text not null
+  strategy text not null
+  candidate_version bigint not null
+  stable_version bigint not null
+  config text not null
+  status text not null
+  step_index integer not null
+  step_started_at bigint not null
+  analyses text not null
+  reason text
+  created_by text not null
+  created_at bigint not null
+  updated_at bigint not null
+  finished_at bigint
 table run_inputs
   run_id text not null
   dataset_id text not null
@@ -354,6 +413,9 @@ table webhooks
 constraint on api_tokens: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on api_tokens: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on datasets: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
+constraint on deployment_revisions: FOREIGN KEY (deployment_id) REFERENCES deployments(id) ON DELETE CASCADE
+constraint on deployments: FOREIGN KEY (model_id) REFERENCES registered_models(id)
+constraint on deployments: FOREIGN KEY (project_id) REFERENCES projects(id)
 constraint on evaluation_specs: FOREIGN KEY (dataset_id) REFERENCES datasets(id)
 constraint on evaluation_specs: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
 constraint on experiment_tags: FOREIGN KEY (experiment_id) REFERENCES experiments(id) ON DELETE CASCADE
@@ -368,6 +430,7 @@ constraint on metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCAD
 constraint on model_version_gates: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on model_version_tags: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on model_versions: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
+constraint on predictions: FOREIGN KEY (deployment_id) REFERENCES deployments(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 constraint on projects: FOREIGN KEY (team_id) REFERENCES teams(id)
@@ -377,6 +440,7 @@ constraint on registered_models: FOREIGN KEY (owner_team_id) REFERENCES teams(id
 constraint on registered_models: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on release_transitions: FOREIGN KEY (release_id) REFERENCES releases(id) ON DELETE CASCADE
 constraint on releases: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
+constraint on rollouts: FOREIGN KEY (deployment_id) REFERENCES deployments(id) ON DELETE CASCADE
 constraint on run_inputs: FOREIGN KEY (dataset_id) REFERENCES datasets(id) ON DELETE CASCADE
 constraint on run_inputs: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 constraint on run_models: FOREIGN KEY (model_id) REFERENCES logged_models(id) ON DELETE CASCADE
@@ -402,6 +466,10 @@ CREATE INDEX audit_events_target_idx ON public.audit_events USING btree (target,
 CREATE INDEX audit_events_unchained_idx ON public.audit_events USING btree (seq, id);
 CREATE UNIQUE INDEX datasets_pkey ON public.datasets USING btree (id);
 CREATE UNIQUE INDEX datasets_project_name_digest_uq ON public.datasets USING btree (project_id, name, digest);
+CREATE UNIQUE INDEX deployment_revisions_pk ON public.deployment_revisions USING btree (deployment_id, revision);
+CREATE UNIQUE INDEX deployments_name_key ON public.deployments USING btree (name);
+CREATE UNIQUE INDEX deployments_pkey ON public.deployments USING btree (id);
+CREATE INDEX deployments_project_idx ON public.deployments USING btree (project_id, name);
 CREATE UNIQUE INDEX evaluation_specs_pkey ON public.evaluation_specs USING btree (model_id);
 CREATE UNIQUE INDEX events_id_key ON public.events USING btree (id);
 CREATE UNIQUE INDEX events_pkey ON public.events USING btree (seq);
@@ -434,6 +502,9 @@ CREATE INDEX model_versions_logged_model_idx ON public.model_versions USING btre
 CREATE UNIQUE INDEX model_versions_pk ON public.model_versions USING btree (model_id, version);
 CREATE INDEX model_versions_run_idx ON public.model_versions USING btree (run_id);
 CREATE INDEX model_versions_stage_idx ON public.model_versions USING btree (model_id, stage, version);
+CREATE INDEX predictions_deployment_idx ON public.predictions USING btree (deployment_id, created_at);
+CREATE UNIQUE INDEX predictions_pkey ON public.predictions USING btree (seq);
+CREATE INDEX predictions_request_idx ON public.predictions USING btree (deployment_id, request_id);
 CREATE UNIQUE INDEX project_members_pk ON public.project_members USING btree (project_id, user_id);
 CREATE INDEX project_members_user_idx ON public.project_members USING btree (user_id);
 CREATE UNIQUE INDEX projects_name_key ON public.projects USING btree (name);
@@ -449,6 +520,9 @@ CREATE UNIQUE INDEX release_transitions_pk ON public.release_transitions USING b
 CREATE INDEX releases_model_idx ON public.releases USING btree (model_id, created_at);
 CREATE UNIQUE INDEX releases_pkey ON public.releases USING btree (id);
 CREATE INDEX releases_status_idx ON public.releases USING btree (status, created_at);
+CREATE INDEX rollouts_deployment_idx ON public.rollouts USING btree (deployment_id, created_at);
+CREATE UNIQUE INDEX rollouts_pkey ON public.rollouts USING btree (id);
+CREATE INDEX rollouts_status_idx ON public.rollouts USING btree (status);
 CREATE INDEX run_inputs_dataset_idx ON public.run_inputs USING btree (dataset_id);
 CREATE UNIQUE INDEX run_inputs_pk ON public.run_inputs USING btree (run_id, dataset_id);
 CREATE INDEX run_models_model_idx ON public.run_models USING btree (model_id);

@@ -83,6 +83,14 @@ import { eventRoutes } from './modules/events/routes.js';
 import { EventsService } from './modules/events/service.js';
 import { EventStore } from './modules/events/store.js';
 import { releaseRoutes } from './modules/releases/routes.js';
+import { inferenceRoutes } from './modules/serving/inference-routes.js';
+import { ServingPlane } from './modules/serving/plane.js';
+import { PredictionLog } from './modules/serving/prediction-log.js';
+import { servingRoutes } from './modules/serving/routes.js';
+import { ServingMetrics } from './modules/serving/serving-metrics.js';
+import { ServingService } from './modules/serving/service.js';
+import { DeploymentStore } from './modules/serving/store.js';
+import { ArtifactVersionLoader } from './modules/serving/version-loader.js';
 import { ReleasesService } from './modules/releases/service.js';
 import { ReleaseStore } from './modules/releases/store.js';
 import { webhookDeliveryHandler } from './modules/webhooks/delivery-handler.js';
@@ -136,6 +144,10 @@ export interface Services {
   events: EventsService;
   releases: ReleasesService;
   webhooks: WebhooksService;
+  /** Deployments and rollouts (the control plane of serving). */
+  serving: ServingService;
+  /** This process's inference data plane; null without the serving role. */
+  plane: ServingPlane | null;
 }
 
 export interface HangarApp {
@@ -347,6 +359,34 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   );
   // Settled gates advance the releases waiting on them.
   gates.setListener(releases);
+  const deploymentStore = new DeploymentStore(database.db);
+  const servingMetrics = new ServingMetrics(metrics.registry);
+  const plane = hasRole(config, 'serving')
+    ? new ServingPlane(
+        deploymentStore,
+        new ArtifactVersionLoader({
+          artifacts: artifactStore,
+          pythonEnvs,
+          workRoot: path.join(config.dataDir, 'work', 'serving'),
+          log: (msg, details) => http.log.info(details, msg),
+        }),
+        new PredictionLog(deploymentStore, http.log, { onDropped: (n) => servingMetrics.logDropped(n) }),
+        servingMetrics,
+        clock,
+        http.log,
+        { pollMs: config.servingPollMs },
+      )
+    : null;
+  const serving = new ServingService({
+    db: database.db,
+    store: deploymentStore,
+    access,
+    audit,
+    clock,
+    logger: http.log,
+    plane,
+    allowPrivateTargets: config.servingAllowPrivateTargets,
+  });
   const services: Services = {
     authenticator,
     access,
@@ -395,6 +435,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     events: new EventsService(new EventStore(database.db), access),
     releases,
     webhooks,
+    serving,
+    plane,
   };
   await services.tracking.ensureDefaultExperiment();
 
@@ -514,9 +556,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     ) {
       return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(portalIndex);
     }
-    return reply.code(404).send({
-      error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id },
-    });
+    const message = `no route ${req.method} ${req.url.split('?')[0]}`;
+    // The Open Inference Protocol's error shape under its prefix: its clients read a string there.
+    if (req.url.startsWith('/v2/')) return reply.code(404).send({ error: message });
+    return reply.code(404).send({ error: { code: 'not_found', message, requestId: req.id } });
   });
 
   await http.register(fastifySwagger, {
@@ -588,6 +631,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(registryRoutes(services.registry));
     await http.register(gateRoutes(services.gates));
     await http.register(releaseRoutes(services.releases));
+    await http.register(servingRoutes(services.serving));
     await http.register(eventRoutes(services.events));
     await http.register(webhookRoutes(services.webhooks));
     await http.register(loggedModelRoutes(services.loggedModels));
@@ -618,6 +662,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     if (portalIndex) await registerPortal(http, portalDir);
   }
 
+  if (plane) await http.register(inferenceRoutes({ plane, access, version: VERSION }));
+
   const flushTimer = setInterval(
     () => void authenticator.flushTokenUses().catch((err: unknown) => http.log.warn({ err }, 'token use flush failed')),
     10_000,
@@ -626,6 +672,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
 
   // Releases whose gate settled while no listener heard it (a process stopped in between) move on.
   let releaseSweep: NodeJS.Timeout | null = null;
+  // Canary steps are judged by the worker role; every change is compare-and-set, so replicas may race.
+  let canaryTimer: NodeJS.Timeout | null = null;
   let closing: Promise<void> | null = null;
   return {
     http,
@@ -638,7 +686,13 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       if (worker) {
         releaseSweep = setInterval(() => void releases.reconcile(), 30_000);
         releaseSweep.unref();
+        canaryTimer = setInterval(
+          () => void serving.tick().catch((err: unknown) => http.log.error({ err }, 'canary analysis failed')),
+          500,
+        );
+        canaryTimer.unref();
       }
+      plane?.start();
       if (hasRole(config, 'api')) audit.start();
       started = true;
     },
@@ -647,8 +701,10 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         started = false;
         clearInterval(flushTimer);
         if (releaseSweep) clearInterval(releaseSweep);
+        if (canaryTimer) clearInterval(canaryTimer);
         await worker?.stop(config.shutdownGraceMs);
         await http.close();
+        await plane?.close();
         await authenticator.flushTokenUses().catch(() => {});
         await audit.stop();
         await artifactStore.close();

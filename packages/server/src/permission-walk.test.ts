@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { HangarApp } from './app.js';
 import { createTestStore, ENGINES, type TestStore } from './testing/engines.js';
@@ -66,6 +68,11 @@ let walkRunId = '';
 let walkReleaseId = '';
 let walkWebhookId = '';
 let walkDoomedWebhookId = '';
+const ONNX_MLMODEL = 'flavors:\n  onnx:\n    data: model.onnx\n  python_function:\n    loader_module: mlflow.onnx\n';
+const BINARY_ONNX = readFileSync(path.join(import.meta.dirname, 'modules/evaluation/fixtures/binary.onnx'));
+const ROW = Array.from({ length: 30 }, (_, i) => i / 10);
+const inferBody = () => ({ inputs: [{ name: 'X', datatype: 'FP32', shape: [1, 30], data: ROW }] });
+const recordsBody = () => ({ instances: [Object.fromEntries(ROW.map((v, i) => [`f${i}`, v]))] });
 const walkSpec = () => ({
   datasetId: walkDatasetId,
   task: 'binary',
@@ -256,6 +263,50 @@ const PERMISSIONS: Record<string, Rule> = {
   deleteWebhook: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkDoomedWebhookId }), allowedStatus: [404] },
   listWebhookDeliveries: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkWebhookId }) },
   testWebhook: { allow: PROJECT_MAINTAINERS, params: () => ({ id: walkWebhookId }) },
+
+  // Deployments: "walk-dep" serves version 2 with a shadow rollout of version 3 running (reset()
+  // restarts it), "walk-dep2" serves version 2 with no rollout, "walk-doomed" is recreated.
+  createDeployment: {
+    allow: PROJECT_MAINTAINERS,
+    body: (n) => ({
+      name: `walk-new-${n}`,
+      model: 'walk-model',
+      environment: 'staging',
+      versions: [{ version: 2, weight: 100 }],
+    }),
+  },
+  listDeployments: { allow: PROJECT_VIEWERS },
+  getDeployment: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+  deleteDeployment: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-doomed' }) },
+  setDeploymentTraffic: {
+    allow: PROJECT_MAINTAINERS,
+    params: () => ({ name: 'walk-dep2' }),
+    body: () => ({ versions: [{ version: 2, weight: 100 }] }),
+  },
+  rollbackDeployment: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-dep' }) },
+  getDeploymentHistory: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+  startRollout: {
+    allow: PROJECT_MAINTAINERS,
+    params: () => ({ name: 'walk-dep2' }),
+    body: () => ({ strategy: 'shadow', version: 3 }),
+  },
+  getRollout: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+  rolloutAction: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-dep', action: 'pause' }) },
+  listPredictions: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+  getDeploymentStats: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+  getShadowReport: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+
+  // Inference: health and server metadata are public; models answer their project's members.
+  oipServerLive: { allow: PRINCIPALS },
+  oipServerReady: { allow: PRINCIPALS },
+  oipServerMetadata: { allow: PRINCIPALS },
+  oipModelMetadata: { allow: PROJECT_VIEWERS, params: () => ({ model: 'walk-dep' }) },
+  oipModelMetadataVersion: { allow: PROJECT_VIEWERS, params: () => ({ model: 'walk-dep', version: '2' }) },
+  oipModelReady: { allow: PROJECT_VIEWERS, params: () => ({ model: 'walk-dep' }) },
+  oipModelReadyVersion: { allow: PROJECT_VIEWERS, params: () => ({ model: 'walk-dep', version: '2' }) },
+  oipInfer: { allow: PROJECT_VIEWERS, params: () => ({ model: 'walk-dep' }), body: inferBody },
+  oipInferVersion: { allow: PROJECT_VIEWERS, params: () => ({ model: 'walk-dep', version: '2' }), body: inferBody },
+  predictRecords: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }), body: recordsBody },
 };
 
 interface Operation {
@@ -302,6 +353,29 @@ for (const engine of ENGINES) {
 
     /** Puts back whatever an allowed destructive call removed, so every call sees the same world. */
     const reset = async () => {
+      const D = '/api/v1/projects/proj/deployments';
+      const rollout = (name: string) =>
+        app.database.db
+          .selectFrom('rollouts as r')
+          .innerJoin('deployments as d', 'd.id', 'r.deployment_id')
+          .select(['r.status'])
+          .where('d.name', '=', name)
+          .orderBy('r.created_at', 'desc')
+          .orderBy('r.id', 'desc')
+          .executeTakeFirst();
+      const main = await rollout('walk-dep');
+      if (main?.status === 'paused') await asAdmin('POST', `${D}/walk-dep/rollout/resume`, {});
+      else if (main?.status !== 'running')
+        await asAdmin('POST', `${D}/walk-dep/rollouts`, { strategy: 'shadow', version: 3 });
+      const other = await rollout('walk-dep2');
+      if (other?.status === 'running' || other?.status === 'paused')
+        await asAdmin('POST', `${D}/walk-dep2/rollout/abort`, {});
+      await asAdmin(
+        'POST',
+        D,
+        { name: 'walk-doomed', model: 'walk-model', environment: 'staging', versions: [{ version: 2, weight: 100 }] },
+        [201, 409],
+      );
       await asAdmin('PUT', '/api/v1/teams/team-a/members/target', { role: 'member' });
       await asAdmin('PUT', '/api/v1/projects/proj/members/target', { role: 'viewer' });
       await asAdmin('PUT', '/api/v1/projects/proj/secrets/WALK_SECRET', { value: 'x' });
@@ -387,6 +461,35 @@ for (const engine of ENGINES) {
       walkRunId = runId;
       await asAdmin('POST', '/api/v1/projects/proj/models', { name: 'walk-model' });
       await asAdmin('POST', '/api/v1/projects/proj/models/walk-model/versions', { source: `runs:/${runId}` });
+      // Versions 2 and 3 are a real ONNX model, so the walk's deployments serve.
+      await asAdmin('PUT', `/api/v1/runs/${runId}/artifacts/file?path=model/MLmodel`, ONNX_MLMODEL);
+      const onnx = await call(
+        'PUT',
+        `/api/v1/runs/${runId}/artifacts/file?path=model/model.onnx`,
+        {
+          ...adminAuth,
+          'content-type': 'application/octet-stream',
+        },
+        BINARY_ONNX,
+      );
+      assert.equal(onnx.statusCode < 300, true, onnx.body);
+      for (let i = 0; i < 2; i++) {
+        await asAdmin('POST', '/api/v1/projects/proj/models/walk-model/versions', { source: `runs:/${runId}/model` });
+      }
+      for (const name of ['walk-dep', 'walk-dep2']) {
+        await asAdmin('POST', '/api/v1/projects/proj/deployments', {
+          name,
+          model: 'walk-model',
+          environment: 'production',
+          versions: [{ version: 2, weight: 100 }],
+        });
+      }
+      for (let i = 0; ; i++) {
+        const d = (await asAdmin('GET', '/api/v1/projects/proj/deployments/walk-dep')).json<{ status: string }>();
+        if (d.status === 'ready') break;
+        assert.ok(d.status === 'deploying' && i < 500, `walk-dep is ${d.status}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
       // Requested by the developer, so maintainers and admins are not its requester (four-eyes).
       const release = await call(
         'POST',

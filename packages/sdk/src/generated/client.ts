@@ -9,6 +9,8 @@ import type {
   CancelJobResponse,
   CancelReleaseParams,
   CancelReleaseResponse,
+  CreateDeploymentParams,
+  CreateDeploymentResponse,
   CreateExperimentParams,
   CreateExperimentResponse,
   CreateModelVersionParams,
@@ -25,6 +27,8 @@ import type {
   CreateUserResponse,
   CreateWebhookParams,
   CreateWebhookResponse,
+  DeleteDeploymentParams,
+  DeleteDeploymentResponse,
   DeleteEvaluationSpecParams,
   DeleteEvaluationSpecResponse,
   DeleteModelAliasParams,
@@ -47,6 +51,12 @@ import type {
   ExportAuditEventsResponse,
   GetDatasetParams,
   GetDatasetResponse,
+  GetDeploymentHistoryParams,
+  GetDeploymentHistoryResponse,
+  GetDeploymentParams,
+  GetDeploymentResponse,
+  GetDeploymentStatsParams,
+  GetDeploymentStatsResponse,
   GetEvaluationSpecParams,
   GetEvaluationSpecResponse,
   GetExperimentParams,
@@ -73,11 +83,15 @@ import type {
   GetRegisteredModelResponse,
   GetReleaseParams,
   GetReleaseResponse,
+  GetRolloutParams,
+  GetRolloutResponse,
   GetRunParams,
   GetRunReproducibilityParams,
   GetRunReproducibilityResponse,
   GetRunResponse,
   GetSessionResponse,
+  GetShadowReportParams,
+  GetShadowReportResponse,
   GetTeamParams,
   GetTeamResponse,
   GetUserParams,
@@ -89,6 +103,8 @@ import type {
   ListAuditEventsResponse,
   ListDatasetsParams,
   ListDatasetsResponse,
+  ListDeploymentsParams,
+  ListDeploymentsResponse,
   ListEventsParams,
   ListEventsResponse,
   ListExperimentsParams,
@@ -97,6 +113,8 @@ import type {
   ListJobsResponse,
   ListModelVersionsParams,
   ListModelVersionsResponse,
+  ListPredictionsParams,
+  ListPredictionsResponse,
   ListProjectMembersParams,
   ListProjectMembersResponse,
   ListProjectsResponse,
@@ -121,8 +139,25 @@ import type {
   LoginResponse,
   LogoutResponse,
   MetricsResponse,
+  OipInferParams,
+  OipInferResponse,
+  OipInferVersionParams,
+  OipInferVersionResponse,
+  OipModelMetadataParams,
+  OipModelMetadataResponse,
+  OipModelMetadataVersionParams,
+  OipModelMetadataVersionResponse,
+  OipModelReadyParams,
+  OipModelReadyResponse,
+  OipModelReadyVersionParams,
+  OipModelReadyVersionResponse,
+  OipServerLiveResponse,
+  OipServerMetadataResponse,
+  OipServerReadyResponse,
   OverrideModelVersionGateParams,
   OverrideModelVersionGateResponse,
+  PredictRecordsParams,
+  PredictRecordsResponse,
   PutEvaluationSpecParams,
   PutEvaluationSpecResponse,
   ReadyResponse,
@@ -140,12 +175,18 @@ import type {
   RerunModelVersionGateResponse,
   RevokeTokenParams,
   RevokeTokenResponse,
+  RollbackDeploymentParams,
+  RollbackDeploymentResponse,
   RollbackReleaseParams,
   RollbackReleaseResponse,
+  RolloutActionParams,
+  RolloutActionResponse,
   SearchLoggedModelsParams,
   SearchLoggedModelsResponse,
   SearchRunsParams,
   SearchRunsResponse,
+  SetDeploymentTrafficParams,
+  SetDeploymentTrafficResponse,
   SetModelAliasParams,
   SetModelAliasResponse,
   SetPasswordParams,
@@ -156,6 +197,8 @@ import type {
   SetSecretResponse,
   SetTeamMemberParams,
   SetTeamMemberResponse,
+  StartRolloutParams,
+  StartRolloutResponse,
   TestWebhookParams,
   TestWebhookResponse,
   UpdateProjectParams,
@@ -550,6 +593,250 @@ export class HangarClient extends HttpClient {
         method: 'POST',
         path: '/api/v1/projects/{project}/datasets',
         pathParams: { project: args.project },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A project's deployments (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listDeployments(args: ListDeploymentsParams, options?: RequestOptions): Promise<ListDeploymentsResponse> {
+    return this.request<ListDeploymentsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments',
+        pathParams: { project: args.project },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Deploy model versions behind an endpoint (maintainers); loading runs in the background: poll until status is ready.
+   *
+   * `POST /api/v1/projects/{project}/deployments`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createDeployment(args: CreateDeploymentParams, options?: RequestOptions): Promise<CreateDeploymentResponse> {
+    return this.request<CreateDeploymentResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/deployments',
+        pathParams: { project: args.project },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A deployment (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments/{name}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getDeployment(args: GetDeploymentParams, options?: RequestOptions): Promise<GetDeploymentResponse> {
+    return this.request<GetDeploymentResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments/{name}',
+        pathParams: { project: args.project, name: args.name },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Stop serving and delete a deployment with its history and prediction log (maintainers).
+   *
+   * `DELETE /api/v1/projects/{project}/deployments/{name}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteDeployment(args: DeleteDeploymentParams, options?: RequestOptions): Promise<DeleteDeploymentResponse> {
+    return this.request<DeleteDeploymentResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/projects/{project}/deployments/{name}',
+        pathParams: { project: args.project, name: args.name },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Every traffic change, newest first (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments/{name}/history`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getDeploymentHistory(args: GetDeploymentHistoryParams, options?: RequestOptions): Promise<GetDeploymentHistoryResponse> {
+    return this.request<GetDeploymentHistoryResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments/{name}/history',
+        pathParams: { project: args.project, name: args.name },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The newest entries of the prediction log (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments/{name}/predictions`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async listPredictions(args: ListPredictionsParams, options?: RequestOptions): Promise<ListPredictionsResponse> {
+    return this.request<ListPredictionsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments/{name}/predictions',
+        pathParams: { project: args.project, name: args.name },
+        query: { limit: args.limit },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Return all traffic to the stable version (ending any rollout or split), or to the version before the last promotion (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/deployments/{name}/rollback`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async rollbackDeployment(args: RollbackDeploymentParams, options?: RequestOptions): Promise<RollbackDeploymentResponse> {
+    return this.request<RollbackDeploymentResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/deployments/{name}/rollback',
+        pathParams: { project: args.project, name: args.name },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The deployment's current or last rollout with each step's analysis (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments/{name}/rollout`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getRollout(args: GetRolloutParams, options?: RequestOptions): Promise<GetRolloutResponse> {
+    return this.request<GetRolloutResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments/{name}/rollout',
+        pathParams: { project: args.project, name: args.name },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Promote (all traffic to the candidate now), pause, resume or abort (traffic back to stable) the rollout (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/deployments/{name}/rollout/{action}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async rolloutAction(args: RolloutActionParams, options?: RequestOptions): Promise<RolloutActionResponse> {
+    return this.request<RolloutActionResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/deployments/{name}/rollout/{action}',
+        pathParams: { project: args.project, name: args.name, action: args.action },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Start a canary (stepped, analysed, auto-promoted or aborted) or shadow rollout of a version (maintainers).
+   *
+   * `POST /api/v1/projects/{project}/deployments/{name}/rollouts`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async startRollout(args: StartRolloutParams, options?: RequestOptions): Promise<StartRolloutResponse> {
+    return this.request<StartRolloutResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/deployments/{name}/rollouts',
+        pathParams: { project: args.project, name: args.name },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * The shadow version's answers against the primary's on the same requests (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments/{name}/shadow-report`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getShadowReport(args: GetShadowReportParams, options?: RequestOptions): Promise<GetShadowReportResponse> {
+    return this.request<GetShadowReportResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments/{name}/shadow-report',
+        pathParams: { project: args.project, name: args.name },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Requests, errors and latency per version over a recent window, from the prediction log (viewers).
+   *
+   * `GET /api/v1/projects/{project}/deployments/{name}/stats`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getDeploymentStats(args: GetDeploymentStatsParams, options?: RequestOptions): Promise<GetDeploymentStatsResponse> {
+    return this.request<GetDeploymentStatsResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/deployments/{name}/stats',
+        pathParams: { project: args.project, name: args.name },
+        query: { minutes: args.minutes },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Set the A/B split (weights summing to 100); refused while a rollout runs (maintainers).
+   *
+   * `PUT /api/v1/projects/{project}/deployments/{name}/traffic`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setDeploymentTraffic(args: SetDeploymentTrafficParams, options?: RequestOptions): Promise<SetDeploymentTrafficResponse> {
+    return this.request<SetDeploymentTrafficResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/projects/{project}/deployments/{name}/traffic',
+        pathParams: { project: args.project, name: args.name },
         body: args.body,
         contentType: 'application/json',
         response: 'json',
@@ -1875,6 +2162,162 @@ export class HangarClient extends HttpClient {
    */
   async ready(options?: RequestOptions): Promise<ReadyResponse> {
     return this.request<ReadyResponse>({ method: 'GET', path: '/readyz', response: 'json' }, options);
+  }
+
+  /**
+   * Inference on records ({"instances"}, {"dataframe_split"}, {"dataframe_records"}), like MLflow's /invocations.
+   *
+   * `POST /v1/deployments/{name}/predict`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async predictRecords(args: PredictRecordsParams, options?: RequestOptions): Promise<PredictRecordsResponse> {
+    return this.request<PredictRecordsResponse>(
+      {
+        method: 'POST',
+        path: '/v1/deployments/{name}/predict',
+        pathParams: { name: args.name },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Open Inference Protocol: server name, version and extensions.
+   *
+   * `GET /v2` (no authentication needed)
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipServerMetadata(options?: RequestOptions): Promise<OipServerMetadataResponse> {
+    return this.request<OipServerMetadataResponse>({ method: 'GET', path: '/v2', response: 'none' }, options);
+  }
+
+  /**
+   * Open Inference Protocol: the server is live.
+   *
+   * `GET /v2/health/live` (no authentication needed)
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipServerLive(options?: RequestOptions): Promise<OipServerLiveResponse> {
+    return this.request<OipServerLiveResponse>({ method: 'GET', path: '/v2/health/live', response: 'none' }, options);
+  }
+
+  /**
+   * Open Inference Protocol: the data plane has loaded its deployment list.
+   *
+   * `GET /v2/health/ready` (no authentication needed)
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipServerReady(options?: RequestOptions): Promise<OipServerReadyResponse> {
+    return this.request<OipServerReadyResponse>({ method: 'GET', path: '/v2/health/ready', response: 'none' }, options);
+  }
+
+  /**
+   * Inputs, outputs and platform of the deployment (routed by its traffic policy).
+   *
+   * `GET /v2/models/{model}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipModelMetadata(args: OipModelMetadataParams, options?: RequestOptions): Promise<OipModelMetadataResponse> {
+    return this.request<OipModelMetadataResponse>(
+      {
+        method: 'GET',
+        path: '/v2/models/{model}',
+        pathParams: { model: args.model },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Inference on the deployment (routed by its traffic policy): JSON tensors or the binary tensor data extension.
+   *
+   * `POST /v2/models/{model}/infer`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipInfer(args: OipInferParams, options?: RequestOptions): Promise<OipInferResponse> {
+    return this.request<OipInferResponse>(
+      {
+        method: 'POST',
+        path: '/v2/models/{model}/infer',
+        pathParams: { model: args.model },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Whether the deployment (routed by its traffic policy) can answer.
+   *
+   * `GET /v2/models/{model}/ready`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipModelReady(args: OipModelReadyParams, options?: RequestOptions): Promise<OipModelReadyResponse> {
+    return this.request<OipModelReadyResponse>(
+      {
+        method: 'GET',
+        path: '/v2/models/{model}/ready',
+        pathParams: { model: args.model },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Inputs, outputs and platform of one registered version of the deployment.
+   *
+   * `GET /v2/models/{model}/versions/{version}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipModelMetadataVersion(args: OipModelMetadataVersionParams, options?: RequestOptions): Promise<OipModelMetadataVersionResponse> {
+    return this.request<OipModelMetadataVersionResponse>(
+      {
+        method: 'GET',
+        path: '/v2/models/{model}/versions/{version}',
+        pathParams: { model: args.model, version: args.version },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Inference on one registered version of the deployment: JSON tensors or the binary tensor data extension.
+   *
+   * `POST /v2/models/{model}/versions/{version}/infer`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipInferVersion(args: OipInferVersionParams, options?: RequestOptions): Promise<OipInferVersionResponse> {
+    return this.request<OipInferVersionResponse>(
+      {
+        method: 'POST',
+        path: '/v2/models/{model}/versions/{version}/infer',
+        pathParams: { model: args.model, version: args.version },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Whether one registered version of the deployment can answer.
+   *
+   * `GET /v2/models/{model}/versions/{version}/ready`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async oipModelReadyVersion(args: OipModelReadyVersionParams, options?: RequestOptions): Promise<OipModelReadyVersionResponse> {
+    return this.request<OipModelReadyVersionResponse>(
+      {
+        method: 'GET',
+        path: '/v2/models/{model}/versions/{version}/ready',
+        pathParams: { model: args.model, version: args.version },
+        response: 'none',
+      },
+      options,
+    );
   }
 
   /**

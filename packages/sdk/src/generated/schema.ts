@@ -47,6 +47,82 @@ export interface Dataset {
   sourceType: string;
 }
 
+export interface Deployment {
+  batching: {
+    /**
+     * @minimum 2
+     * @maximum 1024
+     */
+    maxBatchSize: number;
+    /**
+     * @minimum 0
+     * @maximum 1000
+     */
+    maxDelayMs: number;
+  } | null;
+  /** @format date-time */
+  createdAt: string;
+  createdBy: string;
+  environment: 'staging' | 'production';
+  external: {
+    /**
+     * @minLength 1
+     * @maxLength 256
+     */
+    model?: string;
+    /**
+     * @minLength 1
+     * @maxLength 2048
+     */
+    url: string;
+    /**
+     * @minLength 1
+     * @maxLength 64
+     */
+    version?: string;
+  } | null;
+  failure: string | null;
+  model: string;
+  name: string;
+  /** the stable version before the last promotion */
+  previousVersion: number | null;
+  project: string;
+  revision: number;
+  rollout: Rollout | null;
+  routingKey: {
+    /**
+     * @minLength 1
+     * @maxLength 256
+     */
+    field?: string;
+    /**
+     * @minLength 1
+     * @maxLength 128
+     * @pattern ^[A-Za-z0-9-]+$
+     */
+    header?: string;
+  } | null;
+  runtime: 'auto' | 'onnx' | 'process' | 'external';
+  shadow: {
+    percent: number;
+    version: number;
+  } | null;
+  /** where a rollback sends all traffic */
+  stableVersion: number;
+  status: 'deploying' | 'ready' | 'failed';
+  traffic: {
+    /** @minimum 1 */
+    version: number;
+    /**
+     * @minimum 0
+     * @maximum 100
+     */
+    weight: number;
+  }[];
+  /** @format date-time */
+  updatedAt: string;
+}
+
 export interface DomainEvent {
   /** @format date-time */
   createdAt: string;
@@ -272,6 +348,66 @@ export interface Release {
   updatedAt: string;
   /** @minimum 1 */
   version: number;
+}
+
+export interface Rollout {
+  analyses: {
+    /** @format date-time */
+    at: string;
+    candidate: {
+      errorRate: number;
+      errors: number;
+      p50Ms: number | null;
+      p99Ms: number | null;
+      requests: number;
+      version: number;
+    };
+    checks: {
+      name: string;
+      passed: boolean;
+      threshold: number;
+      value: number | null;
+    }[];
+    decision: 'pass' | 'fail' | 'wait';
+    percent: number;
+    reason: string;
+    shift: {
+      method: 'tvd' | 'ks';
+      pValue: number;
+      value: number;
+    } | null;
+    stable: {
+      errorRate: number;
+      errors: number;
+      p50Ms: number | null;
+      p99Ms: number | null;
+      requests: number;
+      version: number;
+    };
+    step: number;
+  }[];
+  candidateVersion: number;
+  config: {
+    [key: string]: unknown;
+  };
+  /** @format date-time */
+  createdAt: string;
+  createdBy: string;
+  /** @format date-time */
+  finishedAt: string | null;
+  id: string;
+  reason: string | null;
+  stableVersion: number;
+  status: 'running' | 'paused' | 'promoted' | 'aborted' | 'stopped';
+  step: {
+    index: number;
+    percent: number;
+    /** @format date-time */
+    startedAt: string;
+  } | null;
+  strategy: 'canary' | 'shadow';
+  /** @format date-time */
+  updatedAt: string;
 }
 
 export interface Run {
@@ -880,6 +1016,486 @@ export type RegisterDatasetResponse = {
   created: boolean;
   dataset: Dataset;
 };
+
+// listDeployments: GET /api/v1/projects/{project}/deployments
+
+/** Arguments of `listDeployments`. */
+export interface ListDeploymentsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+}
+
+/** Successful response of `listDeployments`. */
+export interface ListDeploymentsResponse {
+  deployments: Deployment[];
+}
+
+// createDeployment: POST /api/v1/projects/{project}/deployments
+
+/** Request body of `createDeployment`. */
+export interface CreateDeploymentBody {
+  batching?: {
+    /**
+     * @minimum 2
+     * @maximum 1024
+     */
+    maxBatchSize: number;
+    /**
+     * @minimum 0
+     * @maximum 1000
+     */
+    maxDelayMs: number;
+  };
+  environment: 'staging' | 'production';
+  external?: {
+    /**
+     * @minLength 1
+     * @maxLength 256
+     */
+    model?: string;
+    /**
+     * @minLength 1
+     * @maxLength 2048
+     */
+    url: string;
+    /**
+     * @minLength 1
+     * @maxLength 64
+     */
+    version?: string;
+  };
+  /**
+   * @minLength 1
+   * @maxLength 256
+   */
+  model: string;
+  /**
+   * unique server-wide: the Open Inference Protocol model name
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  routingKey?: {
+    /**
+     * @minLength 1
+     * @maxLength 256
+     */
+    field?: string;
+    /**
+     * @minLength 1
+     * @maxLength 128
+     * @pattern ^[A-Za-z0-9-]+$
+     */
+    header?: string;
+  };
+  runtime?: 'auto' | 'onnx' | 'process' | 'external';
+  /**
+   * @minItems 1
+   * @maxItems 10
+   */
+  versions: {
+    /** @minimum 1 */
+    version: number;
+    /**
+     * @minimum 0
+     * @maximum 100
+     */
+    weight: number;
+  }[];
+}
+
+/** Arguments of `createDeployment`. */
+export interface CreateDeploymentParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /** The request body. */
+  body: CreateDeploymentBody;
+}
+
+/** Successful response of `createDeployment`. */
+export type CreateDeploymentResponse = Deployment;
+
+// getDeployment: GET /api/v1/projects/{project}/deployments/{name}
+
+/** Arguments of `getDeployment`. */
+export interface GetDeploymentParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+}
+
+/** Successful response of `getDeployment`. */
+export type GetDeploymentResponse = Deployment;
+
+// deleteDeployment: DELETE /api/v1/projects/{project}/deployments/{name}
+
+/** Arguments of `deleteDeployment`. */
+export interface DeleteDeploymentParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+}
+
+/** Successful response of `deleteDeployment`. */
+export type DeleteDeploymentResponse = void;
+
+// getDeploymentHistory: GET /api/v1/projects/{project}/deployments/{name}/history
+
+/** Arguments of `getDeploymentHistory`. */
+export interface GetDeploymentHistoryParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+}
+
+/** Successful response of `getDeploymentHistory`. */
+export interface GetDeploymentHistoryResponse {
+  revisions: {
+    actor: string;
+    /** @format date-time */
+    at: string;
+    reason: string;
+    revision: number;
+    shadow: {
+      percent: number;
+      version: number;
+    } | null;
+    stableVersion: number;
+    traffic: {
+      /** @minimum 1 */
+      version: number;
+      /**
+       * @minimum 0
+       * @maximum 100
+       */
+      weight: number;
+    }[];
+  }[];
+}
+
+// listPredictions: GET /api/v1/projects/{project}/deployments/{name}/predictions
+
+/** Arguments of `listPredictions`. */
+export interface ListPredictionsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  /**
+   * @minimum 1
+   * @maximum 500
+   */
+  limit?: number;
+}
+
+/** Successful response of `listPredictions`. */
+export interface ListPredictionsResponse {
+  predictions: {
+    /** @format date-time */
+    at: string;
+    error: string | null;
+    inputs: unknown;
+    latencyMs: number;
+    outcome: 'ok' | 'error';
+    outputs: unknown;
+    requestId: string;
+    route: 'stable' | 'candidate' | 'pinned' | 'shadow';
+    version: number;
+  }[];
+}
+
+// rollbackDeployment: POST /api/v1/projects/{project}/deployments/{name}/rollback
+
+/** Arguments of `rollbackDeployment`. */
+export interface RollbackDeploymentParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+}
+
+/** Successful response of `rollbackDeployment`. */
+export type RollbackDeploymentResponse = Deployment;
+
+// getRollout: GET /api/v1/projects/{project}/deployments/{name}/rollout
+
+/** Arguments of `getRollout`. */
+export interface GetRolloutParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+}
+
+/** Successful response of `getRollout`. */
+export type GetRolloutResponse = Rollout;
+
+// rolloutAction: POST /api/v1/projects/{project}/deployments/{name}/rollout/{action}
+
+/** Request body of `rolloutAction`. */
+export interface RolloutActionBody {
+  /** @maxLength 2000 */
+  reason?: string;
+}
+
+/** Arguments of `rolloutAction`. */
+export interface RolloutActionParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  /** Path parameter. */
+  action: 'promote' | 'pause' | 'resume' | 'abort';
+  /** The request body. */
+  body: RolloutActionBody;
+}
+
+/** Successful response of `rolloutAction`. */
+export type RolloutActionResponse = Rollout;
+
+// startRollout: POST /api/v1/projects/{project}/deployments/{name}/rollouts
+
+/** Request body of `startRollout`. */
+export type StartRolloutBody = {
+  /**
+   * @minimum 0
+   * @maximum 1
+   */
+  maxDistributionShift?: number | null;
+  /**
+   * @minimum 0
+   * @maximum 1
+   */
+  maxErrorRate?: number | null;
+  maxP99Ms?: number | null;
+  maxP99Ratio?: number | null;
+  /**
+   * @minimum 1
+   * @maximum 1000000
+   */
+  minRequests?: number;
+  /**
+   * @minimum 1
+   * @maximum 86400
+   */
+  stepSeconds?: number;
+  /**
+   * @minItems 2
+   * @maxItems 10
+   */
+  steps?: number[];
+  strategy: 'canary';
+  /** @minimum 1 */
+  version: number;
+} | {
+  /**
+   * @minimum 1
+   * @maximum 100
+   */
+  percent?: number;
+  strategy: 'shadow';
+  /** @minimum 1 */
+  version: number;
+};
+
+/** Arguments of `startRollout`. */
+export interface StartRolloutParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  /** The request body. */
+  body: StartRolloutBody;
+}
+
+/** Successful response of `startRollout`. */
+export type StartRolloutResponse = Rollout;
+
+// getShadowReport: GET /api/v1/projects/{project}/deployments/{name}/shadow-report
+
+/** Arguments of `getShadowReport`. */
+export interface GetShadowReportParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+}
+
+/** Successful response of `getShadowReport`. */
+export interface GetShadowReportResponse {
+  agreementRate: number | null;
+  compared: number;
+  latencyDeltaMs: {
+    p50: number | null;
+    p99: number | null;
+  };
+  outputDelta: {
+    max: number;
+    mean: number;
+    p99: number | null;
+  } | null;
+  requests: number;
+  rollout: Rollout | null;
+  shadowErrors: number;
+}
+
+// getDeploymentStats: GET /api/v1/projects/{project}/deployments/{name}/stats
+
+/** Arguments of `getDeploymentStats`. */
+export interface GetDeploymentStatsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  /**
+   * @minimum 1
+   * @maximum 1440
+   */
+  minutes?: number;
+}
+
+/** Successful response of `getDeploymentStats`. */
+export interface GetDeploymentStatsResponse {
+  versions: {
+    errors: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    requests: number;
+    version: number;
+  }[];
+  windowMinutes: number;
+}
+
+// setDeploymentTraffic: PUT /api/v1/projects/{project}/deployments/{name}/traffic
+
+/** Request body of `setDeploymentTraffic`. */
+export interface SetDeploymentTrafficBody {
+  /**
+   * @minItems 1
+   * @maxItems 10
+   */
+  versions: {
+    /** @minimum 1 */
+    version: number;
+    /**
+     * @minimum 0
+     * @maximum 100
+     */
+    weight: number;
+  }[];
+}
+
+/** Arguments of `setDeploymentTraffic`. */
+export interface SetDeploymentTrafficParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  /** The request body. */
+  body: SetDeploymentTrafficBody;
+}
+
+/** Successful response of `setDeploymentTraffic`. */
+export type SetDeploymentTrafficResponse = Deployment;
 
 // listEvents: GET /api/v1/projects/{project}/events
 
@@ -3494,6 +4110,104 @@ export interface ReadyResponse {
   };
   status: string;
 }
+
+// predictRecords: POST /v1/deployments/{name}/predict
+
+/** Arguments of `predictRecords`. */
+export interface PredictRecordsParams {
+  /** Path parameter. */
+  name: string;
+}
+
+/** Successful response of `predictRecords`. */
+export type PredictRecordsResponse = void;
+
+// oipServerMetadata: GET /v2
+
+/** Successful response of `oipServerMetadata`. */
+export type OipServerMetadataResponse = void;
+
+// oipServerLive: GET /v2/health/live
+
+/** Successful response of `oipServerLive`. */
+export type OipServerLiveResponse = void;
+
+// oipServerReady: GET /v2/health/ready
+
+/** Successful response of `oipServerReady`. */
+export type OipServerReadyResponse = void;
+
+// oipModelMetadata: GET /v2/models/{model}
+
+/** Arguments of `oipModelMetadata`. */
+export interface OipModelMetadataParams {
+  /** Path parameter. */
+  model: string;
+}
+
+/** Successful response of `oipModelMetadata`. */
+export type OipModelMetadataResponse = void;
+
+// oipInfer: POST /v2/models/{model}/infer
+
+/** Arguments of `oipInfer`. */
+export interface OipInferParams {
+  /** Path parameter. */
+  model: string;
+}
+
+/** Successful response of `oipInfer`. */
+export type OipInferResponse = void;
+
+// oipModelReady: GET /v2/models/{model}/ready
+
+/** Arguments of `oipModelReady`. */
+export interface OipModelReadyParams {
+  /** Path parameter. */
+  model: string;
+}
+
+/** Successful response of `oipModelReady`. */
+export type OipModelReadyResponse = void;
+
+// oipModelMetadataVersion: GET /v2/models/{model}/versions/{version}
+
+/** Arguments of `oipModelMetadataVersion`. */
+export interface OipModelMetadataVersionParams {
+  /** Path parameter. */
+  model: string;
+  /** Path parameter. */
+  version: string;
+}
+
+/** Successful response of `oipModelMetadataVersion`. */
+export type OipModelMetadataVersionResponse = void;
+
+// oipInferVersion: POST /v2/models/{model}/versions/{version}/infer
+
+/** Arguments of `oipInferVersion`. */
+export interface OipInferVersionParams {
+  /** Path parameter. */
+  model: string;
+  /** Path parameter. */
+  version: string;
+}
+
+/** Successful response of `oipInferVersion`. */
+export type OipInferVersionResponse = void;
+
+// oipModelReadyVersion: GET /v2/models/{model}/versions/{version}/ready
+
+/** Arguments of `oipModelReadyVersion`. */
+export interface OipModelReadyVersionParams {
+  /** Path parameter. */
+  model: string;
+  /** Path parameter. */
+  version: string;
+}
+
+/** Successful response of `oipModelReadyVersion`. */
+export type OipModelReadyVersionResponse = void;
 
 // version: GET /version
 

@@ -61,6 +61,13 @@ const ConfigSchema = Type.Object(
      * decision: it opens the server's network to anyone who can create a webhook). Off by default.
      */
     webhooksAllowPrivateTargets: Type.Boolean(),
+    /**
+     * Lets deployments with the external runtime point at loopback, private and link-local
+     * addresses (the same admin decision as for webhooks, for model servers). Off by default.
+     */
+    servingAllowPrivateTargets: Type.Boolean(),
+    /** How often a serving process polls the store for deployments changed elsewhere. */
+    servingPollMs: Type.Integer({ minimum: 100 }),
   },
   { additionalProperties: false },
 );
@@ -101,6 +108,8 @@ export function defaultConfig(dataDir = '.hangar'): Config {
     sessionTtlMinutes: 12 * 60,
     trustProxy: false,
     webhooksAllowPrivateTargets: false,
+    servingAllowPrivateTargets: false,
+    servingPollMs: 1000,
   };
 }
 

@@ -454,7 +454,86 @@ export interface WebhookDeliveriesTable {
   updated_at: number;
 }
 
+export type DeploymentStatus = 'deploying' | 'ready' | 'failed';
+export type DeploymentRuntime = 'auto' | 'onnx' | 'process' | 'external';
+
+export interface DeploymentsTable {
+  id: string;
+  name: string;
+  project_id: string;
+  model_id: string;
+  environment: ReleaseEnvironment;
+  runtime: DeploymentRuntime;
+  external: string | null;
+  routing_key: string | null;
+  batching: string | null;
+  traffic: string;
+  shadow: string | null;
+  stable_version: number;
+  previous_version: number | null;
+  status: DeploymentStatus;
+  failure: string | null;
+  revision: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeploymentRevisionsTable {
+  deployment_id: string;
+  revision: number;
+  traffic: string;
+  shadow: string | null;
+  stable_version: number;
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+export type RolloutStrategy = 'canary' | 'shadow';
+export type RolloutStatus = 'running' | 'paused' | 'promoted' | 'aborted' | 'stopped';
+
+export interface RolloutsTable {
+  id: string;
+  deployment_id: string;
+  strategy: RolloutStrategy;
+  candidate_version: number;
+  stable_version: number;
+  config: string;
+  status: RolloutStatus;
+  step_index: number;
+  step_started_at: number;
+  analyses: string;
+  reason: string | null;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export type PredictionRoute = 'stable' | 'candidate' | 'pinned' | 'shadow';
+
+export interface PredictionsTable {
+  seq: Generated<number>;
+  deployment_id: string;
+  request_id: string;
+  version: number;
+  route: PredictionRoute;
+  outcome: 'ok' | 'error';
+  error: string | null;
+  latency_ms: number;
+  output_label: string | null;
+  output_value: number | null;
+  inputs: string | null;
+  outputs: string | null;
+  created_at: number;
+}
+
 export interface DB {
+  deployments: DeploymentsTable;
+  deployment_revisions: DeploymentRevisionsTable;
+  rollouts: RolloutsTable;
+  predictions: PredictionsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
   jobs: JobsTable;

@@ -7,6 +7,7 @@ import * as m0004 from './0004_models_datasets.js';
 import * as m0005 from './0005_tracking_indexes.js';
 import * as m0006 from './0006_registry.js';
 import * as m0007 from './0007_gates_releases.js';
+import * as m0008 from './0008_serving.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -24,6 +25,7 @@ const ALL: Record<string, EngineMigration> = {
   '0005_tracking_indexes': m0005,
   '0006_registry': m0006,
   '0007_gates_releases': m0007,
+  '0008_serving': m0008,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

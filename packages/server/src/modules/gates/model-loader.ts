@@ -31,7 +31,7 @@ const ONNX_BYTES_LIMIT = 2 * 1024 ** 3;
 const SMALL_FILE_LIMIT = 1024 * 1024;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-async function readAll(artifacts: ArtifactStore, file: string, limit: number): Promise<Buffer> {
+export async function readAll(artifacts: ArtifactStore, file: string, limit: number): Promise<Buffer> {
   const r = await artifacts.get(file);
   if (r.size > limit) {
     r.stream.destroy();
@@ -43,7 +43,7 @@ async function readAll(artifacts: ArtifactStore, file: string, limit: number): P
 }
 
 /** The pip requirement lines of a model folder: requirements.txt, else python_env.yaml's dependencies. */
-function requirementsOf(files: Map<string, Buffer>): string[] {
+export function requirementsOf(files: Map<string, Buffer>): string[] {
   const lines = (text: string) =>
     text
       .split(/\r?\n/)
@@ -71,6 +71,29 @@ function requirementsOf(files: Map<string, Buffer>): string[] {
 }
 
 /**
+ * The files of a model version in the artifact store: their common prefix and paths relative to it
+ * (a version stored as one file, such as a lone ONNX graph, is that file). PermanentJobErrors for
+ * versions stored elsewhere or with no files.
+ */
+export async function versionFiles(
+  artifacts: ArtifactStore,
+  storageLocation: string,
+): Promise<{ prefix: string; relative: string[] }> {
+  if (!storageLocation.startsWith(PROXY_SCHEME)) {
+    throw new PermanentJobError(`the version's files are not in this server's artifact store (${storageLocation})`);
+  }
+  const root = storePathOf(storageLocation);
+  let entries = (await artifacts.list(root, { recursive: true })).filter((e) => !e.isDir);
+  let prefix = `${root}/`;
+  if (entries.length === 0 && (await artifacts.exists(root))) {
+    entries = [{ path: root, isDir: false }];
+    prefix = root.slice(0, root.lastIndexOf('/') + 1);
+  }
+  if (entries.length === 0) throw new PermanentJobError(`the version has no files at ${storageLocation}`);
+  return { prefix, relative: entries.map((e) => e.path.slice(prefix.length)) };
+}
+
+/**
  * Opens the scorer of a model version from its files in the artifact store, as serving would:
  * a version whose MLmodel has an `onnx` flavor (or a lone ONNX graph) scores in-process with
  * onnxruntime; any other MLflow model scores through MLflow's pyfunc loader in a managed virtualenv
@@ -79,18 +102,7 @@ function requirementsOf(files: Map<string, Buffer>): string[] {
  * (the package index unreachable) is an ordinary error, retried.
  */
 export async function openVersionScorer(storageLocation: string, deps: ModelLoaderDeps): Promise<LoadedScorer> {
-  if (!storageLocation.startsWith(PROXY_SCHEME)) {
-    throw new PermanentJobError(`the version's files are not in this server's artifact store (${storageLocation})`);
-  }
-  const root = storePathOf(storageLocation);
-  let entries = (await deps.artifacts.list(root, { recursive: true })).filter((e) => !e.isDir);
-  let prefix = `${root}/`;
-  if (entries.length === 0 && (await deps.artifacts.exists(root))) {
-    entries = [{ path: root, isDir: false }];
-    prefix = root.slice(0, root.lastIndexOf('/') + 1);
-  }
-  if (entries.length === 0) throw new PermanentJobError(`the version has no files at ${storageLocation}`);
-  const relative = entries.map((e) => e.path.slice(prefix.length));
+  const { prefix, relative } = await versionFiles(deps.artifacts, storageLocation);
   let flavors: Record<string, unknown> | null = null;
   if (relative.includes('MLmodel')) {
     const text = (await readAll(deps.artifacts, `${prefix}MLmodel`, SMALL_FILE_LIMIT)).toString('utf8');

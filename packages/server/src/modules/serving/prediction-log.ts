@@ -1,0 +1,188 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { PredictionRoute } from '../../db/schema.js';
+import type { DeploymentStore, NewPrediction } from './store.js';
+import { elementCount, type Tensor } from './tensors.js';
+
+/** One served (or failed) request, as the data plane hands it over. Serialised at flush, not here. */
+export interface PredictionRecord {
+  deploymentId: string;
+  requestId: string;
+  version: number;
+  route: PredictionRoute;
+  error: string | null;
+  latencyMs: number;
+  inputs: readonly Tensor[] | null;
+  outputs: readonly Tensor[] | null;
+  at: number;
+}
+
+export interface PredictionLogOptions {
+  /** Records waiting to be written; more are dropped (and counted). Default 20,000. */
+  maxQueue?: number;
+  /** A write starts when this many wait. Default 500. */
+  batchSize?: number;
+  /** …or this long after the first one arrived. Default 200 ms. */
+  flushMs?: number;
+  /** Tensors with more elements than this are logged as null (the summary columns stay). Default 4096. */
+  maxLoggedElements?: number;
+  onDropped?: (n: number) => void;
+  onWritten?: (n: number) => void;
+}
+
+/**
+ * The prediction log's writer: the request path only appends to an in-memory queue; a timer writes
+ * batches to the store. The queue is bounded: when the store cannot keep up, new records are
+ * dropped and counted rather than slowing or failing requests. A failed write drops its batch
+ * (counted) so a store outage cannot grow memory without bound.
+ */
+export class PredictionLog {
+  private queue: PredictionRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private closed = false;
+  dropped = 0;
+  written = 0;
+  private readonly maxQueue: number;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  private readonly maxLoggedElements: number;
+
+  constructor(
+    private readonly store: DeploymentStore,
+    private readonly logger: FastifyBaseLogger,
+    private readonly options: PredictionLogOptions = {},
+  ) {
+    this.maxQueue = options.maxQueue ?? 20_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.flushMs = options.flushMs ?? 200;
+    this.maxLoggedElements = options.maxLoggedElements ?? 4096;
+  }
+
+  /** Queues a record; never blocks and never throws. */
+  append(record: PredictionRecord): void {
+    if (this.closed || this.queue.length >= this.maxQueue) {
+      this.dropped++;
+      this.options.onDropped?.(1);
+      return;
+    }
+    this.queue.push(record);
+    if (this.queue.length >= this.batchSize) this.kick();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.kick(), this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything queued now; resolves when it is stored (or dropped on failure). */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.writing) {
+      if (this.writing) await this.writing;
+      else this.kick();
+    }
+  }
+
+  /** Stops accepting records and writes what is queued. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.writing = this.write(batch).finally(() => {
+      this.writing = null;
+      if (this.queue.length >= this.batchSize) this.kick();
+      else if (this.queue.length > 0 && !this.timer) {
+        this.timer = setTimeout(() => this.kick(), this.flushMs);
+        this.timer.unref();
+      }
+    });
+  }
+
+  private async write(batch: PredictionRecord[]): Promise<void> {
+    try {
+      await this.store.insertPredictions(batch.map((r) => this.row(r)));
+      this.written += batch.length;
+      this.options.onWritten?.(batch.length);
+    } catch (err) {
+      this.dropped += batch.length;
+      this.options.onDropped?.(batch.length);
+      this.logger.error({ err, records: batch.length }, 'could not write predictions to the log; dropped them');
+    }
+  }
+
+  private row(r: PredictionRecord): NewPrediction {
+    const summary = summarize(r.outputs);
+    return {
+      deployment_id: r.deploymentId,
+      request_id: r.requestId,
+      version: r.version,
+      route: r.route,
+      outcome: r.error === null ? 'ok' : 'error',
+      error: r.error === null ? null : r.error.slice(0, 1000),
+      latency_ms: r.latencyMs,
+      output_label: summary.label,
+      output_value: summary.value,
+      inputs: tensorsJson(r.inputs, this.maxLoggedElements),
+      outputs: tensorsJson(r.outputs, this.maxLoggedElements),
+      created_at: r.at,
+    };
+  }
+}
+
+const CATEGORICAL = new Set([
+  'BYTES',
+  'BOOL',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+]);
+
+/**
+ * The first element of the first output, as the canary's distribution check compares it: a label
+ * (integers, strings, booleans) or a number (floats). Classifiers export the label first.
+ */
+export function summarize(outputs: readonly Tensor[] | null): { label: string | null; value: number | null } {
+  const first = outputs?.[0];
+  if (!first || elementCount(first.shape) === 0) return { label: null, value: null };
+  const v = elementAt(first, 0);
+  if (CATEGORICAL.has(first.datatype)) return { label: String(v), value: null };
+  return { label: null, value: typeof v === 'number' && Number.isFinite(v) ? v : null };
+}
+
+/** Tensor element `i` as a JSON value: bigints as numbers, byte strings as UTF-8 text. */
+export function elementAt(t: Tensor, i: number): number | string | boolean {
+  const d = t.data;
+  if (Array.isArray(d)) return d[i]!.toString('utf8');
+  const v = d[i]!;
+  if (typeof v === 'bigint') return Number(v);
+  return t.datatype === 'BOOL' ? v !== 0 : v;
+}
+
+/** `{name: {datatype, shape, data}}` as JSON, or null when larger than the bound. */
+export function tensorsJson(tensors: readonly Tensor[] | null, maxElements: number): string | null {
+  if (!tensors) return null;
+  let total = 0;
+  for (const t of tensors) total += elementCount(t.shape);
+  if (total > maxElements) return null;
+  const out: Record<string, { datatype: string; shape: number[]; data: unknown[] }> = {};
+  for (const t of tensors) {
+    const n = elementCount(t.shape);
+    const data = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) data[i] = elementAt(t, i);
+    out[t.name] = { datatype: t.datatype, shape: t.shape, data };
+  }
+  return JSON.stringify(out);
+}

@@ -1,0 +1,306 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type {
+  DB,
+  DeploymentRevisionsTable,
+  DeploymentsTable,
+  DeploymentStatus,
+  PredictionsTable,
+  RolloutsTable,
+  RolloutStatus,
+} from '../../db/schema.js';
+
+export type DeploymentRow = Selectable<DeploymentsTable>;
+export type DeploymentWithModel = DeploymentRow & { model_name: string; project_name: string };
+export type RevisionRow = Selectable<DeploymentRevisionsTable>;
+export type RolloutRow = Selectable<RolloutsTable>;
+export type PredictionRow = Selectable<PredictionsTable>;
+export type NewPrediction = Insertable<PredictionsTable>;
+
+/** What a traffic change writes: the new policy plus why and by whom. */
+export interface TrafficChange {
+  traffic: string;
+  shadow: string | null;
+  stableVersion: number;
+  previousVersion: number | null;
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+/** A version's facts the serving plane needs to load it. */
+export interface ServableVersion {
+  model_id: string;
+  version: number;
+  storage_location: string;
+  signature: string | null;
+  status: string;
+}
+
+/** One request as the canary analysis sees it. */
+export interface PredictionSample {
+  version: number;
+  outcome: 'ok' | 'error';
+  latency_ms: number;
+  output_label: string | null;
+  output_value: number | null;
+}
+
+/**
+ * SQL of deployments, their traffic revisions, rollouts and the prediction log. `with(tx)` binds it
+ * to a transaction. Traffic changes are compare-and-set on the revision, so two changes racing
+ * produce one winner and the loser learns it (a rollback never silently undoes a newer change).
+ */
+export class DeploymentStore {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  with(tx: Kysely<DB>): DeploymentStore {
+    return new DeploymentStore(tx);
+  }
+
+  private selectWithModel() {
+    return this.db
+      .selectFrom('deployments as d')
+      .innerJoin('registered_models as m', 'm.id', 'd.model_id')
+      .innerJoin('projects as p', 'p.id', 'd.project_id')
+      .selectAll('d')
+      .select(['m.name as model_name', 'p.name as project_name']);
+  }
+
+  byName(name: string): Promise<DeploymentWithModel | undefined> {
+    return this.selectWithModel().where('d.name', '=', name).executeTakeFirst();
+  }
+
+  list(projectId: string): Promise<DeploymentWithModel[]> {
+    return this.selectWithModel().where('d.project_id', '=', projectId).orderBy('d.name').execute();
+  }
+
+  /** Every deployment's name and revision: what serving replicas compare against what they hold. */
+  revisions(): Promise<{ name: string; revision: number }[]> {
+    return this.db.selectFrom('deployments').select(['name', 'revision']).execute();
+  }
+
+  async insert(row: DeploymentRow): Promise<void> {
+    await this.db.insertInto('deployments').values(row).execute();
+    await this.db
+      .insertInto('deployment_revisions')
+      .values({
+        deployment_id: row.id,
+        revision: row.revision,
+        traffic: row.traffic,
+        shadow: row.shadow,
+        stable_version: row.stable_version,
+        reason: 'created',
+        actor: row.created_by,
+        at: row.created_at,
+      })
+      .execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('predictions').where('deployment_id', '=', id).execute();
+    await this.db.deleteFrom('rollouts').where('deployment_id', '=', id).execute();
+    await this.db.deleteFrom('deployment_revisions').where('deployment_id', '=', id).execute();
+    await this.db.deleteFrom('deployments').where('id', '=', id).execute();
+  }
+
+  /**
+   * Writes a new traffic policy if the deployment is still at `expectedRevision`, and records the
+   * revision. Returns the new revision, or null when someone else changed it first.
+   */
+  async changeTraffic(id: string, expectedRevision: number, change: TrafficChange): Promise<number | null> {
+    const revision = expectedRevision + 1;
+    const r = await this.db
+      .updateTable('deployments')
+      .set({
+        traffic: change.traffic,
+        shadow: change.shadow,
+        stable_version: change.stableVersion,
+        previous_version: change.previousVersion,
+        revision,
+        updated_at: change.at,
+      })
+      .where('id', '=', id)
+      .where('revision', '=', expectedRevision)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return null;
+    await this.db
+      .insertInto('deployment_revisions')
+      .values({
+        deployment_id: id,
+        revision,
+        traffic: change.traffic,
+        shadow: change.shadow,
+        stable_version: change.stableVersion,
+        reason: change.reason,
+        actor: change.actor,
+        at: change.at,
+      })
+      .execute();
+    return revision;
+  }
+
+  /** Status changes do not move the revision: replicas need not reload for them. */
+  async setStatus(id: string, status: DeploymentStatus, failure: string | null, at: number): Promise<void> {
+    await this.db.updateTable('deployments').set({ status, failure, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  history(id: string, limit: number): Promise<RevisionRow[]> {
+    return this.db
+      .selectFrom('deployment_revisions')
+      .selectAll()
+      .where('deployment_id', '=', id)
+      .orderBy('revision', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  // ---- model versions ----
+
+  versions(modelId: string, versions: readonly number[]): Promise<ServableVersion[]> {
+    if (versions.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('model_versions')
+      .select(['model_id', 'version', 'storage_location', 'signature', 'status'])
+      .where('model_id', '=', modelId)
+      .where('version', 'in', [...versions])
+      .execute()
+      .then((rows) => rows.map((r) => ({ ...r, version: Number(r.version) })));
+  }
+
+  // ---- rollouts ----
+
+  async insertRollout(row: RolloutRow): Promise<void> {
+    await this.db.insertInto('rollouts').values(row).execute();
+  }
+
+  /** The deployment's newest rollout, running or finished. */
+  latestRollout(deploymentId: string): Promise<RolloutRow | undefined> {
+    return this.db
+      .selectFrom('rollouts')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  activeRollouts(): Promise<RolloutRow[]> {
+    return this.db.selectFrom('rollouts').selectAll().where('status', 'in', ['running', 'paused']).execute();
+  }
+
+  /** Compare-and-set on (status, step): returns false when the rollout moved meanwhile. */
+  async updateRollout(
+    id: string,
+    expected: { status: RolloutStatus; stepIndex: number },
+    set: Partial<
+      Pick<RolloutRow, 'status' | 'step_index' | 'step_started_at' | 'analyses' | 'reason' | 'finished_at'>
+    > & {
+      updated_at: number;
+    },
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('rollouts')
+      .set(set)
+      .where('id', '=', id)
+      .where('status', '=', expected.status)
+      .where('step_index', '=', expected.stepIndex)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  // ---- prediction log ----
+
+  async insertPredictions(rows: NewPrediction[]): Promise<void> {
+    // Chunks keep each statement under SQLite's bound-parameter limit.
+    for (let i = 0; i < rows.length; i += 200) {
+      await this.db
+        .insertInto('predictions')
+        .values(rows.slice(i, i + 200))
+        .execute();
+    }
+  }
+
+  recentPredictions(deploymentId: string, limit: number): Promise<PredictionRow[]> {
+    return this.db
+      .selectFrom('predictions')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The served (not shadow) requests of a window, for the canary analysis. */
+  samples(deploymentId: string, from: number, to: number, limit: number): Promise<PredictionSample[]> {
+    return this.db
+      .selectFrom('predictions')
+      .select(['version', 'outcome', 'latency_ms', 'output_label', 'output_value'])
+      .where('deployment_id', '=', deploymentId)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .where('route', '!=', 'shadow')
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute()
+      .then((rows) => rows.map((r) => ({ ...r, version: Number(r.version), latency_ms: Number(r.latency_ms) })));
+  }
+
+  /** Shadow answers paired with the primary answer to the same request, newest first. */
+  shadowPairs(
+    deploymentId: string,
+    since: number,
+    limit: number,
+  ): Promise<
+    {
+      request_id: string;
+      primary_version: number;
+      shadow_version: number;
+      primary_outcome: string;
+      shadow_outcome: string;
+      primary_latency: number;
+      shadow_latency: number;
+      primary_label: string | null;
+      shadow_label: string | null;
+      primary_value: number | null;
+      shadow_value: number | null;
+    }[]
+  > {
+    return this.db
+      .selectFrom('predictions as s')
+      .innerJoin('predictions as p', (j) =>
+        j
+          .onRef('p.deployment_id', '=', 's.deployment_id')
+          .onRef('p.request_id', '=', 's.request_id')
+          .on('p.route', '!=', 'shadow'),
+      )
+      .select([
+        's.request_id as request_id',
+        'p.version as primary_version',
+        's.version as shadow_version',
+        'p.outcome as primary_outcome',
+        's.outcome as shadow_outcome',
+        'p.latency_ms as primary_latency',
+        's.latency_ms as shadow_latency',
+        'p.output_label as primary_label',
+        's.output_label as shadow_label',
+        'p.output_value as primary_value',
+        's.output_value as shadow_value',
+      ])
+      .where('s.deployment_id', '=', deploymentId)
+      .where('s.route', '=', 'shadow')
+      .where('s.created_at', '>=', since)
+      .orderBy('s.seq', 'desc')
+      .limit(limit)
+      .execute()
+      .then((rows) =>
+        rows.map((r) => ({
+          ...r,
+          primary_version: Number(r.primary_version),
+          shadow_version: Number(r.shadow_version),
+          primary_latency: Number(r.primary_latency),
+          shadow_latency: Number(r.shadow_latency),
+        })),
+      );
+  }
+}
