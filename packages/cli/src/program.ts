@@ -20,6 +20,7 @@ import { login, type LoginFlags } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerProjectCommands } from './commands/projects.js';
+import { registerServingCommands } from './commands/serving.js';
 import { registerTeamCommands } from './commands/teams.js';
 import { registerTrackingCommands } from './commands/tracking.js';
 import { registerTokenCommands } from './commands/tokens.js';
@@ -166,6 +167,7 @@ Exit codes: 0 ok, 1 API or runtime error (or a failed job), 2 usage error, 3 not
   registerTrackingCommands(program, ctx);
   registerArtifactCommands(program, ctx);
   registerModelCommands(program, ctx);
+  registerServingCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
 

@@ -305,6 +305,7 @@ table rollouts
   deployment_id text not null
   strategy text not null
   candidate_version bigint not null
+  release_id text
   stable_version bigint not null
   config text not null
   status text not null

@@ -91,6 +91,8 @@ import { ServingMetrics } from './modules/serving/serving-metrics.js';
 import { ServingService } from './modules/serving/service.js';
 import { DeploymentStore } from './modules/serving/store.js';
 import { ArtifactVersionLoader } from './modules/serving/version-loader.js';
+import { releaseDeployer, releaseDeployHandler } from './modules/serving/release-deployer.js';
+import { BundlesService } from './modules/serving/bundles.js';
 import { ReleasesService } from './modules/releases/service.js';
 import { ReleaseStore } from './modules/releases/store.js';
 import { webhookDeliveryHandler } from './modules/webhooks/delivery-handler.js';
@@ -387,6 +389,27 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     plane,
     allowPrivateTargets: config.servingAllowPrivateTargets,
   });
+  // Approved releases deploy through serving; a release's canary reports its end back.
+  if (config.releaseAutoDeploy) releases.setDeployer(releaseDeployer({ jobs: jobStore, wake: () => worker?.wake() }));
+  serving.setReleaseListener((releaseId, outcome, reason) =>
+    releases.deploymentStep(
+      releaseId,
+      outcome === 'promoted' ? 'done' : 'rolled_back',
+      outcome === 'promoted' ? `canary promoted: ${reason}` : `canary aborted: ${reason}`,
+    ),
+  );
+  handlers.register(
+    releaseDeployHandler({
+      releases,
+      serving,
+      store: deploymentStore,
+      gates: gateStore,
+      artifacts: artifactStore,
+      plane,
+      jobs: jobStore,
+      wake: () => worker?.wake(),
+    }),
+  );
   const services: Services = {
     authenticator,
     access,
@@ -631,7 +654,9 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(registryRoutes(services.registry));
     await http.register(gateRoutes(services.gates));
     await http.register(releaseRoutes(services.releases));
-    await http.register(servingRoutes(services.serving));
+    await http.register(
+      servingRoutes(services.serving, new BundlesService(artifactStore, deploymentStore, access, audit)),
+    );
     await http.register(eventRoutes(services.events));
     await http.register(webhookRoutes(services.webhooks));
     await http.register(loggedModelRoutes(services.loggedModels));

@@ -296,6 +296,14 @@ const PERMISSIONS: Record<string, Rule> = {
   getDeploymentStats: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
   getShadowReport: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
 
+  buildBundle: { allow: PROJECT_DEVELOPERS, params: () => ({ name: 'walk-model', version: '2' }) },
+  getBundle: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model', version: '2' }) },
+  downloadBundleFile: {
+    allow: PROJECT_VIEWERS,
+    params: () => ({ name: 'walk-model', version: '2' }),
+    query: { path: 'Dockerfile' },
+  },
+
   // Inference: health and server metadata are public; models answer their project's members.
   oipServerLive: { allow: PRINCIPALS },
   oipServerReady: { allow: PRINCIPALS },
@@ -476,6 +484,7 @@ for (const engine of ENGINES) {
       for (let i = 0; i < 2; i++) {
         await asAdmin('POST', '/api/v1/projects/proj/models/walk-model/versions', { source: `runs:/${runId}/model` });
       }
+      await asAdmin('POST', '/api/v1/projects/proj/models/walk-model/versions/2/bundle');
       for (const name of ['walk-dep', 'walk-dep2']) {
         await asAdmin('POST', '/api/v1/projects/proj/deployments', {
           name,

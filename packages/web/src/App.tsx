@@ -5,6 +5,7 @@ import { ErrorBanner } from './components/ErrorBanner.js';
 import { LoadingBlock } from './components/Spinner.js';
 import { AdminArea } from './pages/admin/AdminArea.js';
 import { ComingSoonPage } from './pages/ComingSoonPage.js';
+import { DeploymentsArea } from './pages/deployments/DeploymentsArea.js';
 import { JobDetailPage } from './pages/JobDetailPage.js';
 import { JobsPage } from './pages/JobsPage.js';
 import { LoginPage } from './pages/LoginPage.js';
@@ -100,6 +101,8 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/admin' || pathname.startsWith('/admin/')) return <AdminArea pathname={pathname} />;
   if (pathname === '/experiments' || pathname.startsWith('/experiments/')) return <TrackingArea pathname={pathname} />;
   if (pathname === '/models' || pathname.startsWith('/models/')) return <ModelsArea pathname={pathname} />;
+  if (pathname === '/deployments' || pathname.startsWith('/deployments/'))
+    return <DeploymentsArea pathname={pathname} />;
   const section = SECTIONS.find((s) => !s.ready && matchRoute(s.path, pathname));
   if (section) return <ComingSoonPage section={section} />;
   return <NotFoundPage pathname={pathname} />;

@@ -127,7 +127,7 @@ test('portal: login, overview, jobs, live log, cancel, deep links, logout', { ti
     assert.equal(await rows.count(), 52);
 
     step('the nav marks the sections still to come');
-    const soon = sections(page).getByRole('link', { name: /Deployments/ });
+    const soon = sections(page).getByRole('link', { name: /Pipelines/ });
     assert.match((await soon.textContent()) ?? '', /coming soon/);
 
     step('logging out ends the session on the server and lands on the login page');

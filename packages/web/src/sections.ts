@@ -29,7 +29,7 @@ export const SECTIONS: readonly Section[] = [
   {
     path: '/deployments',
     label: 'Deployments',
-    ready: false,
+    ready: true,
     about: 'Serving endpoints and their rollouts (A/B, canary, shadow).',
   },
   {

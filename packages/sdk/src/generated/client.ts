@@ -5,6 +5,8 @@ import type {
   AddRunInputResponse,
   ApproveReleaseParams,
   ApproveReleaseResponse,
+  BuildBundleParams,
+  BuildBundleResponse,
   CancelJobParams,
   CancelJobResponse,
   CancelReleaseParams,
@@ -43,12 +45,16 @@ import type {
   DeleteTeamResponse,
   DeleteWebhookParams,
   DeleteWebhookResponse,
+  DownloadBundleFileParams,
+  DownloadBundleFileResponse,
   DownloadRunArtifactParams,
   DownloadRunArtifactResponse,
   EnqueueJobParams,
   EnqueueJobResponse,
   ExportAuditEventsParams,
   ExportAuditEventsResponse,
+  GetBundleParams,
+  GetBundleResponse,
   GetDatasetParams,
   GetDatasetResponse,
   GetDeploymentHistoryParams,
@@ -1201,6 +1207,83 @@ export class HangarClient extends HttpClient {
         path: '/api/v1/projects/{project}/models/{name}/versions/{version}',
         pathParams: { project: args.project, name: args.name, version: args.version },
         response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * A version's bundle manifest (viewers).
+   *
+   * `GET /api/v1/projects/{project}/models/{name}/versions/{version}/bundle`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async getBundle(args: GetBundleParams, options?: RequestOptions): Promise<GetBundleResponse> {
+    return this.request<GetBundleResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/bundle',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Package a version: model files with checksums, a manifest and an OCI build context (Dockerfile, MLServer settings), stored as artifacts (developers).
+   *
+   * `POST /api/v1/projects/{project}/models/{name}/versions/{version}/bundle`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async buildBundle(args: BuildBundleParams, options?: RequestOptions): Promise<BuildBundleResponse> {
+    return this.request<BuildBundleResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/bundle',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * One file of a version's bundle, e.g. path=Dockerfile or path=model/model.onnx (viewers).
+   *
+   * `GET /api/v1/projects/{project}/models/{name}/versions/{version}/bundle/file`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async downloadBundleFile(args: DownloadBundleFileParams, options?: RequestOptions): Promise<DownloadBundleFileResponse> {
+    return this.request<DownloadBundleFileResponse>(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/bundle/file',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        query: { path: args.path },
+        response: 'bytes',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Streaming variant of `downloadBundleFile`, for bodies too large to hold in memory.
+   * Resolves once the answer starts, with its body as a stream to read or cancel; `options.range`
+   * asks for part of it.
+   * `options.timeoutMs` limits idle time, not the whole transfer.
+   *
+   * `GET /api/v1/projects/{project}/models/{name}/versions/{version}/bundle/file`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async downloadBundleFileStream(args: DownloadBundleFileParams, options?: StreamOptions): Promise<StreamResponse> {
+    return this.requestStream(
+      {
+        method: 'GET',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/bundle/file',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        query: { path: args.path },
+        response: 'stream',
       },
       options,
     );

@@ -2151,6 +2151,123 @@ export interface GetModelVersionParams {
 /** Successful response of `getModelVersion`. */
 export type GetModelVersionResponse = ModelVersion;
 
+// getBundle: GET /api/v1/projects/{project}/models/{name}/versions/{version}/bundle
+
+/** Arguments of `getBundle`. */
+export interface GetBundleParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `getBundle`. */
+export interface GetBundleResponse {
+  location: string;
+  manifest: {
+    files: {
+      path: string;
+      sha256: string;
+      size: number;
+    }[];
+    format: string;
+    model: string;
+    requirements: string[];
+    runtime: 'onnx' | 'process';
+    runtimeReason: string;
+    signature: unknown;
+    source: string;
+    version: number;
+  };
+}
+
+// buildBundle: POST /api/v1/projects/{project}/models/{name}/versions/{version}/bundle
+
+/** Arguments of `buildBundle`. */
+export interface BuildBundleParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `buildBundle`. */
+export interface BuildBundleResponse {
+  location: string;
+  manifest: {
+    files: {
+      path: string;
+      sha256: string;
+      size: number;
+    }[];
+    format: string;
+    model: string;
+    requirements: string[];
+    runtime: 'onnx' | 'process';
+    runtimeReason: string;
+    signature: unknown;
+    source: string;
+    version: number;
+  };
+}
+
+// downloadBundleFile: GET /api/v1/projects/{project}/models/{name}/versions/{version}/bundle/file
+
+/** Arguments of `downloadBundleFile`. */
+export interface DownloadBundleFileParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+  /**
+   * @minLength 1
+   * @maxLength 4096
+   */
+  path: string;
+}
+
+/** Successful response of `downloadBundleFile`. */
+export type DownloadBundleFileResponse = Uint8Array;
+
 // getModelVersionGate: GET /api/v1/projects/{project}/models/{name}/versions/{version}/gate
 
 /** Arguments of `getModelVersionGate`. */

@@ -66,6 +66,11 @@ const ConfigSchema = Type.Object(
      * addresses (the same admin decision as for webhooks, for model servers). Off by default.
      */
     servingAllowPrivateTargets: Type.Boolean(),
+    /**
+     * Approved releases deploy on their own: packaged, tested on the model's staging deployment and
+     * rolled out to production by canary. Off: releases stop at approved; teams deploy by hand.
+     */
+    releaseAutoDeploy: Type.Boolean(),
     /** How often a serving process polls the store for deployments changed elsewhere. */
     servingPollMs: Type.Integer({ minimum: 100 }),
   },
@@ -110,6 +115,7 @@ export function defaultConfig(dataDir = '.hangar'): Config {
     webhooksAllowPrivateTargets: false,
     servingAllowPrivateTargets: false,
     servingPollMs: 1000,
+    releaseAutoDeploy: true,
   };
 }
 

@@ -498,6 +498,7 @@ export interface RolloutsTable {
   deployment_id: string;
   strategy: RolloutStrategy;
   candidate_version: number;
+  release_id: string | null;
   stable_version: number;
   config: string;
   status: RolloutStatus;

@@ -66,6 +66,8 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     // canary | shadow
     .addColumn('strategy', 'text', (c) => c.notNull())
     .addColumn('candidate_version', 'bigint', (c) => c.notNull())
+    // The release this rollout deploys, if a release started it: it ends with the rollout.
+    .addColumn('release_id', 'text')
     .addColumn('stable_version', 'bigint', (c) => c.notNull())
     // JSON: steps, step length, thresholds.
     .addColumn('config', 'text', (c) => c.notNull())

@@ -116,7 +116,8 @@ for (const engine of ENGINES) {
 
     before(async () => {
       store = await createTestStore(engine);
-      app = await buildTestApp(store);
+      // Deployment of approved releases is serving's, tested in serving/release-deploy.test.ts.
+      app = await buildTestApp(store, { releaseAutoDeploy: false });
       await app.http.ready();
       app.start();
       experimentId = (await ok('POST', `${ML}/experiments/create`, { name: 'gates' })).experiment_id;

@@ -138,7 +138,8 @@ for (const engine of ENGINES) {
 
     before(async () => {
       store = await createTestStore(engine);
-      app = await buildTestApp(store);
+      // Deployment of approved releases is serving's, tested in serving/release-deploy.test.ts.
+      app = await buildTestApp(store, { releaseAutoDeploy: false });
       await app.http.ready();
       app.start();
       await createTeam(app, 'rel-team');
@@ -498,7 +499,8 @@ for (const engine of ENGINES) {
 
     before(async () => {
       store = await createTestStore(engine);
-      app = await buildTestApp(store);
+      // Deployment of approved releases is serving's, tested in serving/release-deploy.test.ts.
+      app = await buildTestApp(store, { releaseAutoDeploy: false });
       await app.http.ready();
       // The worker starts only after the releases are requested, so they meet their gates pending.
       await createTeam(app, 'scn-team');

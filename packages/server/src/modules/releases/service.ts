@@ -67,6 +67,11 @@ export interface ReleaseDetail extends Release {
   gate: GateSummary | null;
 }
 
+/** Deploys approved releases: enqueues the work inside the approving transaction. */
+export interface ReleaseDeployer {
+  enqueue(tx: Kysely<DB>, releaseId: string): Promise<void>;
+}
+
 /** Where a version stands with respect to its gate. */
 type Clearance =
   | { kind: 'cleared'; how: 'passed' | 'overridden' | 'skipped' }
@@ -145,6 +150,8 @@ interface Transition {
  * gate's listener: a settled gate advances releases that wait on it.
  */
 export class ReleasesService implements GateListener {
+  private deployer: ReleaseDeployer | null = null;
+
   constructor(
     private readonly store: ReleaseStore,
     private readonly access: AccessService,
@@ -153,6 +160,49 @@ export class ReleasesService implements GateListener {
     private readonly clock: Clock,
     private readonly logger?: FastifyBaseLogger,
   ) {}
+
+  /** Wires who deploys approved releases (the serving module); until then they stop at approved. */
+  setDeployer(deployer: ReleaseDeployer): void {
+    this.deployer = deployer;
+  }
+
+  /** The facts the deployer needs about a release, or undefined when it does not exist. */
+  async forDeployment(id: string): Promise<ReleaseWithModel | undefined> {
+    return this.store.get(id);
+  }
+
+  /**
+   * Moves a release through its deployment stages on the platform's behalf: approved -> deploying
+   * when its deployment starts, deploying -> done when it serves, deploying -> rolled_back when
+   * staging tests or the production rollout failed (MLflow stage Production returns to the previous
+   * champion, as for a rollback). Returns false when the release was not in a status that allows it
+   * (e.g. rolled back by hand meanwhile): the caller stops.
+   */
+  async deploymentStep(id: string, to: 'deploying' | 'done' | 'rolled_back', reason: string): Promise<boolean> {
+    const r = await this.store.get(id);
+    if (!r) return false;
+    const m = this.modelOf(r);
+    const from: ReleaseStatus[] = to === 'deploying' ? ['approved'] : ['deploying'];
+    if (!from.includes(r.status)) return false;
+    const now = this.clock.now();
+    return this.audit.change(SYSTEM_CALLER, async (tx, record) => {
+      const s = this.store.with(tx);
+      if (to === 'rolled_back') await s.lockModel(m.id);
+      if (!(await s.move(r.id, from, { status: to, updated_at: now }))) return false;
+      let extra: Record<string, unknown> = {};
+      if (to === 'rolled_back' && r.environment === 'production') {
+        const previous = await s.currentProduction(m.id);
+        const version = Number(r.version);
+        if (previous && Number(previous.version) !== version) {
+          await s.setStage(m.id, [version], 'Archived', now);
+          await s.setStage(m.id, [Number(previous.version)], 'Production', now);
+        }
+        extra = { previousReleaseId: previous?.id ?? null, previousVersion: previous ? Number(previous.version) : null };
+      }
+      await this.entered(tx, record, { release: r, model: m, from: r.status, to, actor: 'system', reason, now }, extra);
+      return true;
+    });
+  }
 
   /** Requests the release of a version to an environment (developers). */
   async request(
@@ -519,6 +569,8 @@ export class ReleasesService implements GateListener {
     const s = this.store.with(tx);
     const version = Number(t.release.version);
     await s.addTransition({ release_id: t.release.id, status: t.to, actor: t.actor, reason: t.reason, at: t.now });
+    // Approved releases deploy in the background, enqueued with the approval so none is lost.
+    if (t.to === 'approved' && this.deployer) await this.deployer.enqueue(tx, t.release.id);
     let archived: number[] = [];
     if (t.to === 'approved' && t.release.environment === 'production') {
       archived = await s.productionVersions(t.model.id, version);

@@ -36,8 +36,11 @@ export interface ReleaseFilter {
 
 /** Statuses in which a release still waits on something (its gate or a decision). */
 export const OPEN_STATUSES: ReleaseStatus[] = ['gate', 'approval'];
-/** Statuses of a release that reached production (the champion is the newest such release). */
-export const LIVE_STATUSES: ReleaseStatus[] = ['approved', 'done'];
+/**
+ * Statuses of a release that reached production (the champion is the newest such release):
+ * approved, being deployed (packaged, tested on staging, rolled out), and done.
+ */
+export const LIVE_STATUSES: ReleaseStatus[] = ['approved', 'deploying', 'done'];
 
 /**
  * SQL of releases and their transitions, plus the few reads and writes of registry rows the release

@@ -8,6 +8,8 @@ import { literalUnion, Nullable } from '../../core/schema.js';
 import { REGISTRY_LIMITS } from '../registry/limits.js';
 import { ENVIRONMENTS } from '../releases/service.js';
 import { BATCHING_LIMITS } from './batching.js';
+import { sendArtifact } from '../artifacts/http.js';
+import type { BundlesService } from './bundles.js';
 import { RUNTIMES, SERVING_LIMITS, type ServingService } from './service.js';
 
 const Split = Type.Object(
@@ -170,8 +172,82 @@ const optionalBody: preValidationHookHandler = (req, _reply, done) => {
 };
 
 /** Deployments and rollouts: the control plane of serving (native API). */
-export function servingRoutes(service: ServingService): FastifyPluginAsyncTypebox {
+export function servingRoutes(service: ServingService, bundles: BundlesService): FastifyPluginAsyncTypebox {
   return async (app) => {
+    const VersionParams = Type.Object({
+      project: Slug,
+      name: Type.String({ minLength: 1, maxLength: REGISTRY_LIMITS.nameLength }),
+      version: Type.Integer({ minimum: 1 }),
+    });
+    const Bundle = Type.Object({
+      location: Type.String(),
+      manifest: Type.Object({
+        format: Type.String(),
+        model: Type.String(),
+        version: Type.Integer(),
+        source: Type.String(),
+        runtime: literalUnion(['onnx', 'process'] as const),
+        runtimeReason: Type.String(),
+        signature: Type.Unknown(),
+        requirements: Type.Array(Type.String()),
+        files: Type.Array(Type.Object({ path: Type.String(), size: Type.Integer(), sha256: Type.String() })),
+      }),
+    });
+    app.post(
+      '/api/v1/projects/:project/models/:name/versions/:version/bundle',
+      {
+        schema: {
+          operationId: 'buildBundle',
+          tags,
+          summary:
+            'Package a version: model files with checksums, a manifest and an OCI build context (Dockerfile, MLServer settings), stored as artifacts (developers)',
+          params: VersionParams,
+          response: { 200: Bundle },
+        },
+      },
+      async (req) => bundles.build(callerOf(req), req.params.project, req.params.name, req.params.version),
+    );
+    app.get(
+      '/api/v1/projects/:project/models/:name/versions/:version/bundle',
+      {
+        schema: {
+          operationId: 'getBundle',
+          tags,
+          summary: "A version's bundle manifest (viewers)",
+          params: VersionParams,
+          response: { 200: Bundle },
+        },
+      },
+      async (req) => bundles.manifest(callerOf(req), req.params.project, req.params.name, req.params.version),
+    );
+    app.get(
+      '/api/v1/projects/:project/models/:name/versions/:version/bundle/file',
+      {
+        schema: {
+          operationId: 'downloadBundleFile',
+          tags,
+          summary: "One file of a version's bundle, e.g. path=Dockerfile or path=model/model.onnx (viewers)",
+          params: VersionParams,
+          querystring: Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096 }) }),
+          response: {
+            200: {
+              description: 'The file',
+              content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+            },
+          },
+        },
+      },
+      async (req, reply) => {
+        const f = await bundles.file(
+          callerOf(req),
+          req.params.project,
+          req.params.name,
+          req.params.version,
+          req.query.path,
+        );
+        return sendArtifact(req, reply, f.path, f.open);
+      },
+    );
     app.post(
       '/api/v1/projects/:project/deployments',
       {

@@ -106,6 +106,9 @@ export interface ServingDeps {
   allowPrivateTargets: boolean;
 }
 
+/** Told when a rollout started by a release ends. */
+export type ReleaseListener = (releaseId: string, outcome: 'promoted' | 'aborted', reason: string) => Promise<unknown>;
+
 const iso = (ms: number | string) => new Date(Number(ms)).toISOString();
 const notFound = (name: string) => new NotFoundError(`no deployment "${name}"`);
 const ACTIVE: RolloutStatus[] = ['running', 'paused'];
@@ -121,6 +124,7 @@ const APPLY_WAIT_MS = 2000;
  */
 export class ServingService {
   private ticking = false;
+  private releaseListener: ReleaseListener | null = null;
 
   constructor(private readonly deps: ServingDeps) {}
 
@@ -250,7 +254,22 @@ export class ServingService {
     return this.get(caller, projectName, name);
   }
 
-  async startRollout(caller: Caller, projectName: string, name: string, body: RolloutRequest): Promise<Rollout> {
+  /** Who hears that a release's rollout ended (the releases module), set at wiring. */
+  setReleaseListener(listener: ReleaseListener): void {
+    this.releaseListener = listener;
+  }
+
+  /**
+   * Starts a canary or shadow rollout. `releaseId` links it to the release that deploys the
+   * version: the release is done when the canary is promoted and rolled back when it is aborted.
+   */
+  async startRollout(
+    caller: Caller,
+    projectName: string,
+    name: string,
+    body: RolloutRequest,
+    releaseId: string | null = null,
+  ): Promise<Rollout> {
     const d = await this.find(caller, projectName, name, 'maintainer', 'rollout.start');
     const stable = Number(d.stable_version);
     if (!Number.isInteger(body.version) || body.version < 1)
@@ -286,6 +305,7 @@ export class ServingService {
       deployment_id: d.id,
       strategy: body.strategy,
       candidate_version: body.version,
+      release_id: releaseId,
       stable_version: stable,
       config: JSON.stringify(config),
       status: 'running',
@@ -388,6 +408,8 @@ export class ServingService {
           if (active) await this.markFinished(tx, active, 'aborted', `rolled back by ${actorOf(caller)}`);
         },
       );
+      if (active?.release_id)
+        await this.reportToRelease(active.release_id, 'aborted', `rolled back by ${actorOf(caller)}`);
     }
     return this.get(caller, projectName, name);
   }
@@ -499,6 +521,9 @@ export class ServingService {
   }
 
   private async judgeDue(): Promise<void> {
+    for (const r of await this.deps.store.unreportedRollouts()) {
+      await this.reportToRelease(r.release_id!, r.status === 'promoted' ? 'promoted' : 'aborted', r.reason ?? r.status);
+    }
     const now = this.deps.clock.now();
     for (const r of await this.deps.store.activeRollouts()) {
       if (r.strategy !== 'canary' || r.status !== 'running') continue;
@@ -587,6 +612,16 @@ export class ServingService {
     await this.change(caller, d, `rollout.${outcome}`, policy, async (tx) => {
       await this.markFinished(tx, r, outcome, reason, analyses);
     });
+    if (r.release_id) await this.reportToRelease(r.release_id, outcome, reason);
+  }
+
+  /** Tells the release its rollout ended; a failure here is retried by the next tick's sweep. */
+  private async reportToRelease(releaseId: string, outcome: 'promoted' | 'aborted', reason: string): Promise<void> {
+    try {
+      await this.releaseListener?.(releaseId, outcome, reason);
+    } catch (err) {
+      this.deps.logger.error({ err, releaseId }, 'could not report the end of a rollout to its release');
+    }
   }
 
   private async markFinished(
@@ -597,19 +632,17 @@ export class ServingService {
     analyses?: StepRecord[],
   ): Promise<void> {
     const now = this.deps.clock.now();
-    const ok = await this.deps.store
-      .with(tx)
-      .updateRollout(
-        r.id,
-        { status: r.status, stepIndex: r.step_index },
-        {
-          status: outcome,
-          reason,
-          finished_at: now,
-          updated_at: now,
-          ...(analyses ? { analyses: JSON.stringify(analyses) } : {}),
-        },
-      );
+    const ok = await this.deps.store.with(tx).updateRollout(
+      r.id,
+      { status: r.status, stepIndex: r.step_index },
+      {
+        status: outcome,
+        reason,
+        finished_at: now,
+        updated_at: now,
+        ...(analyses ? { analyses: JSON.stringify(analyses) } : {}),
+      },
+    );
     if (!ok) throw new ConflictError('the rollout changed meanwhile; reload and retry');
   }
 

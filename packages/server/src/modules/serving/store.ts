@@ -74,6 +74,33 @@ export class DeploymentStore {
     return this.selectWithModel().where('d.project_id', '=', projectId).orderBy('d.name').execute();
   }
 
+  /** The model's oldest deployment in an environment: the one releases deploy to. */
+  forModel(modelId: string, environment: 'staging' | 'production'): Promise<DeploymentWithModel | undefined> {
+    return this.selectWithModel()
+      .where('d.model_id', '=', modelId)
+      .where('d.environment', '=', environment)
+      .orderBy('d.created_at')
+      .orderBy('d.id')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async projectName(projectId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('projects').select('name').where('id', '=', projectId).executeTakeFirst())?.name;
+  }
+
+  /** Finished rollouts that belong to a release still deploying: their end was not reported yet. */
+  unreportedRollouts(): Promise<(RolloutRow & { release_status: string })[]> {
+    return this.db
+      .selectFrom('rollouts as r')
+      .innerJoin('releases as rel', 'rel.id', 'r.release_id')
+      .selectAll('r')
+      .select('rel.status as release_status')
+      .where('rel.status', '=', 'deploying')
+      .where('r.status', 'in', ['promoted', 'aborted'])
+      .execute();
+  }
+
   /** Every deployment's name and revision: what serving replicas compare against what they hold. */
   revisions(): Promise<{ name: string; revision: number }[]> {
     return this.db.selectFrom('deployments').select(['name', 'revision']).execute();
@@ -155,6 +182,15 @@ export class DeploymentStore {
   }
 
   // ---- model versions ----
+
+  modelByName(projectId: string, name: string): Promise<{ id: string } | undefined> {
+    return this.db
+      .selectFrom('registered_models')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
 
   versions(modelId: string, versions: readonly number[]): Promise<ServableVersion[]> {
     if (versions.length === 0) return Promise.resolve([]);
