@@ -619,3 +619,86 @@ def test_tritonclient_unknown_model_is_404(server: LiveServer, triton) -> None:
     infer = _rejected(lambda: triton.infer(ghost, [infer_input(INPUT, X, "FP32")], headers=auth(server)))
     assert infer.status() == "404", _why(infer)
     assert ghost in infer.message(), _why(infer)
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. conversion to ONNX: a scikit-learn pipeline logged with mlflow.sklearn, converted in a
+#    managed environment, checked against the original on the held-out set, registered as a new
+#    version and served in-process
+
+
+def test_sklearn_pipeline_converted_to_onnx_and_served(server: LiveServer, triton, iris) -> None:
+    import csv
+    import os
+    import tempfile
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test = iris
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=0.7)).fit(X_train, y_train)
+    model = unique("iris-convert")
+    api = Hangar.bearer(server.url, server.token)
+    signature = infer_signature(pd.DataFrame(X_train, columns=COLUMNS), clf.predict(X_train))
+    with as_admin(server):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "heldout.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([*COLUMNS, "label"])
+                for row, target in zip(X_test, y_test):
+                    w.writerow([repr(float(v)) for v in row] + [int(target)])
+            with mlflow.start_run() as run:
+                mlflow.log_artifact(path, "heldout")
+        uri = f"{run.info.artifact_uri}/heldout/heldout.csv"
+        dataset = api.request("POST", f"/api/v1/projects/{PROJECT}/datasets", {"name": unique("heldout"), "artifactUri": uri})
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(clf, name="model", registered_model_name=model, signature=signature)
+    version = int(info.registered_model_version)
+    api.request(
+        "PUT",
+        f"/api/v1/projects/{PROJECT}/models/{model}/evaluation-spec",
+        {
+            "datasetId": dataset["dataset"]["datasetId"],
+            "task": "multiclass",
+            "labelColumn": "label",
+            "thresholds": [],
+            "championRule": None,
+        },
+    )
+    started = api.request("POST", f"/api/v1/projects/{PROJECT}/models/{model}/versions/{version}/convert")
+    assert started["flavor"] == "sklearn", started
+    deadline = time.monotonic() + PROCESS_READY_S
+    while True:
+        job = api.request("GET", f"/api/v1/jobs/{started['jobId']}")
+        state = job.get("state") or job.get("job", {}).get("state")
+        if state in ("succeeded", "failed", "cancelled"):
+            break
+        assert time.monotonic() < deadline, f"conversion job still {state}\n{server.logs()}"
+        time.sleep(1)
+    assert state == "succeeded", f"{job}\n{server.logs()}"
+    result = job.get("result") or job.get("job", {}).get("result")
+    converted = int(result["version"])
+    assert result["report"]["equivalent"] is True
+    assert result["report"]["maxAbsDiff"] <= 1e-4
+    assert result["report"]["labelAgreement"] == 1.0
+    tags = mlflow.MlflowClient().get_model_version(model, str(converted)).tags
+    assert tags["hangar.converted_from"] == str(version)
+
+    d = deploy(api, server, model, [(converted, 100)])
+    try:
+        meta = triton.get_model_metadata(d["name"], headers=auth(server))
+        assert meta["platform"] == "onnxruntime_onnx", meta
+        inp = meta["inputs"][0]
+        res = triton.infer(d["name"], [infer_input(inp["name"], X_test.astype(np.float32), "FP32")], headers=auth(server))
+        outputs = {o["name"]: res.as_numpy(o["name"]) for o in res.get_response()["outputs"]}
+        labels = next(v for v in outputs.values() if v.dtype.kind in "iu")
+        proba = next(v for v in outputs.values() if v.dtype.kind == "f" and v.ndim == 2)
+        np.testing.assert_array_equal(labels.reshape(-1), clf.predict(X_test))
+        assert_close(proba, clf.predict_proba(X_test), "converted probabilities")
+    finally:
+        undeploy(api, d["name"])
+
+    # A version that is ONNX already is refused, naming why.
+    with pytest.raises(Exception, match="ONNX model already"):
+        api.request("POST", f"/api/v1/projects/{PROJECT}/models/{model}/versions/{converted}/convert")

@@ -93,6 +93,7 @@ import { DeploymentStore } from './modules/serving/store.js';
 import { ArtifactVersionLoader } from './modules/serving/version-loader.js';
 import { releaseDeployer, releaseDeployHandler } from './modules/serving/release-deployer.js';
 import { BundlesService } from './modules/serving/bundles.js';
+import { ConversionService, conversionHandler } from './modules/serving/conversion.js';
 import { ReleasesService } from './modules/releases/service.js';
 import { ReleaseStore } from './modules/releases/store.js';
 import { webhookDeliveryHandler } from './modules/webhooks/delivery-handler.js';
@@ -462,6 +463,19 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     plane,
   };
   await services.tracking.ensureDefaultExperiment();
+  const conversion = new ConversionService({
+    db: database.db,
+    access,
+    audit,
+    jobs: jobStore,
+    wake: () => worker?.wake(),
+    registry: services.registry,
+    gates: gateStore,
+    artifacts: artifactStore,
+    pythonEnvs,
+    workRoot: path.join(config.dataDir, 'work', 'conversions'),
+  });
+  handlers.register(conversionHandler(conversion));
 
   /**
    * A browser session may act when the request cannot have been forged by another site: safe
@@ -655,7 +669,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     await http.register(gateRoutes(services.gates));
     await http.register(releaseRoutes(services.releases));
     await http.register(
-      servingRoutes(services.serving, new BundlesService(artifactStore, deploymentStore, access, audit)),
+      servingRoutes(services.serving, new BundlesService(artifactStore, deploymentStore, access, audit), conversion),
     );
     await http.register(eventRoutes(services.events));
     await http.register(webhookRoutes(services.webhooks));

@@ -296,6 +296,12 @@ const PERMISSIONS: Record<string, Rule> = {
   getDeploymentStats: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
   getShadowReport: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
 
+  // walk-model v2 is ONNX already: the allowed answer is a 409 after every check of the caller.
+  convertVersion: {
+    allow: PROJECT_DEVELOPERS,
+    params: () => ({ name: 'walk-model', version: '2' }),
+    allowedStatus: [409],
+  },
   buildBundle: { allow: PROJECT_DEVELOPERS, params: () => ({ name: 'walk-model', version: '2' }) },
   getBundle: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-model', version: '2' }) },
   downloadBundleFile: {

@@ -11,6 +11,8 @@ import type {
   CancelJobResponse,
   CancelReleaseParams,
   CancelReleaseResponse,
+  ConvertVersionParams,
+  ConvertVersionResponse,
   CreateDeploymentParams,
   CreateDeploymentResponse,
   CreateExperimentParams,
@@ -1284,6 +1286,24 @@ export class HangarClient extends HttpClient {
         pathParams: { project: args.project, name: args.name, version: args.version },
         query: { path: args.path },
         response: 'stream',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Convert a scikit-learn, XGBoost, LightGBM or PyTorch version to ONNX in a background job; registered as a new version only when it matches the original on the held-out set (developers).
+   *
+   * `POST /api/v1/projects/{project}/models/{name}/versions/{version}/convert`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async convertVersion(args: ConvertVersionParams, options?: RequestOptions): Promise<ConvertVersionResponse> {
+    return this.request<ConvertVersionResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/projects/{project}/models/{name}/versions/{version}/convert',
+        pathParams: { project: args.project, name: args.name, version: args.version },
+        response: 'json',
       },
       options,
     );

@@ -2268,6 +2268,35 @@ export interface DownloadBundleFileParams {
 /** Successful response of `downloadBundleFile`. */
 export type DownloadBundleFileResponse = Uint8Array;
 
+// convertVersion: POST /api/v1/projects/{project}/models/{name}/versions/{version}/convert
+
+/** Arguments of `convertVersion`. */
+export interface ConvertVersionParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 256
+   */
+  name: string;
+  /**
+   * Path parameter.
+   * @minimum 1
+   */
+  version: number;
+}
+
+/** Successful response of `convertVersion`. */
+export interface ConvertVersionResponse {
+  flavor: string;
+  jobId: string;
+}
+
 // getModelVersionGate: GET /api/v1/projects/{project}/models/{name}/versions/{version}/gate
 
 /** Arguments of `getModelVersionGate`. */

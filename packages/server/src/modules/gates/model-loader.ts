@@ -9,6 +9,7 @@ import { PermanentJobError } from '../../jobs/job-handler.js';
 import { PyfuncScorer } from '../evaluation/pyfunc-scorer.js';
 import { OnnxScorer, type Scorer } from '../evaluation/scoring.js';
 import { PROXY_SCHEME, storePathOf } from '../artifacts/service.js';
+import { chooseRuntime, type RuntimeChoice } from '../serving/runtimes/open-runtime.js';
 
 /** Which scoring path scored a version. */
 export type ScorerKind = 'onnx' | 'pyfunc';
@@ -115,15 +116,15 @@ export async function openVersionScorer(storageLocation: string, deps: ModelLoad
     flavors = isObject(doc) && isObject(doc.flavors) ? doc.flavors : {};
   }
 
-  const onnxFile = flavors
-    ? 'onnx' in flavors
-      ? String((isObject(flavors.onnx) && flavors.onnx.data) || 'model.onnx')
-      : null
-    : relative.length === 1 && relative[0]!.toLowerCase().endsWith('.onnx')
-      ? relative[0]!
-      : null;
-  if (onnxFile !== null) {
-    if (!relative.includes(onnxFile)) throw new PermanentJobError(`the ONNX model file ${onnxFile} is missing`);
+  let choice: RuntimeChoice;
+  try {
+    // The serving layer's decision, so a version is gated by the path that will serve it.
+    choice = chooseRuntime(relative, flavors === null ? null : { flavors });
+  } catch (err) {
+    throw new PermanentJobError((err as Error).message);
+  }
+  if (choice.kind === 'onnx') {
+    const onnxFile = choice.file!;
     const bytes = await readAll(deps.artifacts, prefix + onnxFile, ONNX_BYTES_LIMIT);
     deps.log('system', `scoring with onnxruntime (in-process): ${onnxFile}, ${bytes.length} bytes\n`);
     try {
@@ -131,14 +132,6 @@ export async function openVersionScorer(storageLocation: string, deps: ModelLoad
     } catch (err) {
       throw new PermanentJobError(`the ONNX model failed to load: ${(err as Error).message}`);
     }
-  }
-  if (!flavors) {
-    throw new PermanentJobError('the version has no MLmodel file and is no ONNX graph: there is nothing to load');
-  }
-  if (!('python_function' in flavors)) {
-    throw new PermanentJobError(
-      `the model's flavors (${Object.keys(flavors).join(', ') || 'none'}) include no python_function: MLflow's pyfunc loader cannot load it`,
-    );
   }
   const modelDir = path.join(deps.workDir, 'model');
   const small = new Map<string, Buffer>();

@@ -10,6 +10,7 @@ import { ENVIRONMENTS } from '../releases/service.js';
 import { BATCHING_LIMITS } from './batching.js';
 import { sendArtifact } from '../artifacts/http.js';
 import type { BundlesService } from './bundles.js';
+import type { ConversionService } from './conversion.js';
 import { RUNTIMES, SERVING_LIMITS, type ServingService } from './service.js';
 
 const Split = Type.Object(
@@ -172,7 +173,11 @@ const optionalBody: preValidationHookHandler = (req, _reply, done) => {
 };
 
 /** Deployments and rollouts: the control plane of serving (native API). */
-export function servingRoutes(service: ServingService, bundles: BundlesService): FastifyPluginAsyncTypebox {
+export function servingRoutes(
+  service: ServingService,
+  bundles: BundlesService,
+  conversion: ConversionService,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     const VersionParams = Type.Object({
       project: Slug,
@@ -193,6 +198,23 @@ export function servingRoutes(service: ServingService, bundles: BundlesService):
         files: Type.Array(Type.Object({ path: Type.String(), size: Type.Integer(), sha256: Type.String() })),
       }),
     });
+    app.post(
+      '/api/v1/projects/:project/models/:name/versions/:version/convert',
+      {
+        schema: {
+          operationId: 'convertVersion',
+          tags,
+          summary:
+            'Convert a scikit-learn, XGBoost, LightGBM or PyTorch version to ONNX in a background job; registered as a new version only when it matches the original on the held-out set (developers)',
+          params: VersionParams,
+          response: { 202: Type.Object({ jobId: Type.String(), flavor: Type.String() }) },
+        },
+      },
+      async (req, reply) =>
+        reply
+          .code(202)
+          .send(await conversion.request(callerOf(req), req.params.project, req.params.name, req.params.version)),
+    );
     app.post(
       '/api/v1/projects/:project/models/:name/versions/:version/bundle',
       {

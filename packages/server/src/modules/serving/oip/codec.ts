@@ -62,7 +62,7 @@ const ITEM_SIZE: Record<Exclude<Datatype, 'BYTES'>, number> = {
 };
 
 // [min, max] of the integer types small enough to live in a JS number exactly.
-const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
+export const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
   UINT8: [0, 0xff],
   UINT16: [0, 0xffff],
   UINT32: [0, 0xffffffff],

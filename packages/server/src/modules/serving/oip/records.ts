@@ -1,5 +1,5 @@
 import type { Datatype, Tensor, TensorData, TensorSpec } from '../tensors.js';
-import { InferInputError, allocateNumeric, floatToHalf, halfToFloat } from './codec.js';
+import { INT_RANGE, InferInputError, allocateNumeric, floatToHalf, halfToFloat } from './codec.js';
 
 /*
  * The records endpoint (`POST /v1/deployments/{name}/predict`) speaks MLflow's `/invocations`
@@ -317,15 +317,6 @@ function convert(datatype: Datatype, columns: Cell[][], names: readonly string[]
   }
   return out;
 }
-
-const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
-  UINT8: [0, 0xff],
-  UINT16: [0, 0xffff],
-  UINT32: [0, 0xffffffff],
-  INT8: [-0x80, 0x7f],
-  INT16: [-0x8000, 0x7fff],
-  INT32: [-0x80000000, 0x7fffffff],
-};
 
 function cellError(column: string, row: number, v: Cell, what: string): InferInputError {
   return new InferInputError(`column ${JSON.stringify(column)} row ${row}: ${JSON.stringify(v)} ${what}`, column);
