@@ -66,8 +66,11 @@ export function hangar(
 }
 
 /** `hangar server` through the CLI's own binary, on a free port with a fresh data dir. */
-export function startCliServer(admin: { password: string; token: string }): Promise<ServerProcess> {
-  return startServer(['--data-dir', tempDir('hangar-cli-data-')], {
+export function startCliServer(
+  admin: { password: string; token: string },
+  extraArgs: string[] = [],
+): Promise<ServerProcess> {
+  return startServer(['--data-dir', tempDir('hangar-cli-data-'), ...extraArgs], {
     entry: [BIN, 'server'],
     env: cleanEnv({ HANGAR_ADMIN_PASSWORD: admin.password, HANGAR_ADMIN_TOKEN: admin.token }),
   });

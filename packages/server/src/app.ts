@@ -86,6 +86,7 @@ import { releaseRoutes } from './modules/releases/routes.js';
 import { inferenceRoutes } from './modules/serving/inference-routes.js';
 import { ServingPlane } from './modules/serving/plane.js';
 import { PredictionLog } from './modules/serving/prediction-log.js';
+import { sqliteWorkerSink, storeSink } from './modules/serving/prediction-sink.js';
 import { servingRoutes } from './modules/serving/routes.js';
 import { ServingMetrics } from './modules/serving/serving-metrics.js';
 import { ServingService } from './modules/serving/service.js';
@@ -373,7 +374,13 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
           workRoot: path.join(config.dataDir, 'work', 'serving'),
           log: (msg, details) => http.log.info(details, msg),
         }),
-        new PredictionLog(deploymentStore, http.log, { onDropped: (n) => servingMetrics.logDropped(n) }),
+        new PredictionLog(
+          database.engine === 'sqlite' && config.db !== 'sqlite::memory:'
+            ? sqliteWorkerSink(config.db.slice('sqlite:'.length), config.sqliteSynchronous)
+            : storeSink(deploymentStore),
+          http.log,
+          { onDropped: (n) => servingMetrics.logDropped(n) },
+        ),
         servingMetrics,
         clock,
         http.log,

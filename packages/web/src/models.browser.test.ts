@@ -26,7 +26,8 @@ import {
   usePortal,
 } from './testing/browser-harness.js';
 
-usePortal();
+// Releases stop at approved here; deployments.browser.test.ts covers what serving does next.
+usePortal(['--release-auto-deploy', 'false']);
 
 const FIXTURES = path.join(ROOT, 'packages/server/src/modules/evaluation/fixtures');
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(FIXTURES, name)));

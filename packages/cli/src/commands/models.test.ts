@@ -84,7 +84,8 @@ describe('hangar models against a real server', () => {
 
   before(async () => {
     assertFreshBuild();
-    server = await startCliServer({ password: PASSWORD, token: TOKEN });
+    // Releases stop at approved here: deploying them is the serving commands' (serving.test.ts).
+    server = await startCliServer({ password: PASSWORD, token: TOKEN }, ['--release-auto-deploy', 'false']);
     admin = new HangarClient({ baseUrl: server.url, token: TOKEN });
     configDir = tempDir('hangar-cli-models-');
     await ok(['login', '--url', server.url, '--token', TOKEN]);

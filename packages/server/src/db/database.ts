@@ -89,6 +89,11 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 500) {
   return {
     close: () => raw.close(),
     prepare(sqlText: string) {
+      // Kysely opens transactions with a deferred BEGIN. A second connection writes to this file
+      // (the prediction log's worker thread), and a deferred transaction that read before that
+      // commit cannot then write (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out).
+      // IMMEDIATE takes the write lock up front, waiting for the other writer instead.
+      if (sqlText === 'begin') sqlText = 'begin immediate';
       let stmt = cache.get(sqlText);
       if (stmt) {
         cache.delete(sqlText);

@@ -46,9 +46,10 @@ function checkPrerequisites(): void {
 }
 
 /** Starts the built server on a free port with a fresh data dir; resolves once it says it is ready. */
-async function startServer(): Promise<RunningServer> {
+async function startServer(extraArgs: string[]): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hangar-portal-test-'));
-  const proc = spawn(process.execPath, [SERVER_BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+  const args = [SERVER_BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs];
+  const proc = spawn(process.execPath, args, {
     env: { ...process.env, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, HANGAR_ADMIN_TOKEN: ADMIN_TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -90,11 +91,12 @@ export async function shot(page: Page, name: string): Promise<void> {
  * Starts the server and Chromium before the file's tests and stops both after them (both, even
  * when one fails to stop or a test failed). Call once at the top of a test file.
  */
-export function usePortal(): void {
+/** Starts the server (with `serverArgs` added to its flags) and Chromium for the file's scenarios. */
+export function usePortal(serverArgs: string[] = []): void {
   before(async () => {
     checkPrerequisites();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    server = await startServer();
+    server = await startServer(serverArgs);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // A non-persistent context: Playwright gives Chromium a fresh temporary profile and removes it.

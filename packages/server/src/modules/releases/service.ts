@@ -197,7 +197,10 @@ export class ReleasesService implements GateListener {
           await s.setStage(m.id, [version], 'Archived', now);
           await s.setStage(m.id, [Number(previous.version)], 'Production', now);
         }
-        extra = { previousReleaseId: previous?.id ?? null, previousVersion: previous ? Number(previous.version) : null };
+        extra = {
+          previousReleaseId: previous?.id ?? null,
+          previousVersion: previous ? Number(previous.version) : null,
+        };
       }
       await this.entered(tx, record, { release: r, model: m, from: r.status, to, actor: 'system', reason, now }, extra);
       return true;

@@ -51,8 +51,8 @@ export function inferenceRoutes(deps: {
   const authorize = async (caller: Caller, name: string): Promise<LiveDeployment> => {
     const d = plane.get(name);
     if (!d) {
-      // Loading or failed deployments answer 503 to members only; the rest learn nothing.
-      if (!caller.auth) throw new UnauthenticatedError('authentication required: send Authorization: Bearer <token>');
+      // A deployment still loading (or failed) has no entry yet, so no project to check: it answers
+      // 503 to any signed-in caller (the route hook refused anonymous ones), unknown names 404.
       plane.metadata(name, null);
       throw new DeploymentNotFoundError(`no deployment "${name}"`);
     }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PredictionRoute } from '../../db/schema.js';
-import type { DeploymentStore, NewPrediction } from './store.js';
+import type { PredictionSink } from './prediction-sink.js';
+import type { NewPrediction } from './store.js';
 import { elementCount, type Tensor } from './tensors.js';
 
 /** One served (or failed) request, as the data plane hands it over. Serialised at flush, not here. */
@@ -31,7 +32,7 @@ export interface PredictionLogOptions {
 
 /**
  * The prediction log's writer: the request path only appends to an in-memory queue; a timer writes
- * batches to the store. The queue is bounded: when the store cannot keep up, new records are
+ * batches to the store through a sink (on SQLite a worker thread, so no write stalls requests). The queue is bounded: when the store cannot keep up, new records are
  * dropped and counted rather than slowing or failing requests. A failed write drops its batch
  * (counted) so a store outage cannot grow memory without bound.
  */
@@ -48,7 +49,7 @@ export class PredictionLog {
   private readonly maxLoggedElements: number;
 
   constructor(
-    private readonly store: DeploymentStore,
+    private readonly sink: PredictionSink,
     private readonly logger: FastifyBaseLogger,
     private readonly options: PredictionLogOptions = {},
   ) {
@@ -81,11 +82,12 @@ export class PredictionLog {
     }
   }
 
-  /** Stops accepting records and writes what is queued. */
+  /** Stops accepting records, writes what is queued and closes the sink. */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
     if (this.timer) clearTimeout(this.timer);
+    await this.sink.close();
   }
 
   private kick(): void {
@@ -108,7 +110,13 @@ export class PredictionLog {
 
   private async write(batch: PredictionRecord[]): Promise<void> {
     try {
-      await this.store.insertPredictions(batch.map((r) => this.row(r)));
+      // Serialising tensors is the costly part: a slice at a time, letting requests in between.
+      const rows: NewPrediction[] = [];
+      for (let i = 0; i < batch.length; i += ROWS_PER_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        for (const r of batch.slice(i, i + ROWS_PER_SLICE)) rows.push(this.row(r));
+      }
+      await this.sink.insert(rows);
       this.written += batch.length;
       this.options.onWritten?.(batch.length);
     } catch (err) {
@@ -136,6 +144,8 @@ export class PredictionLog {
     };
   }
 }
+
+const ROWS_PER_SLICE = 50;
 
 const CATEGORICAL = new Set([
   'BYTES',

@@ -247,14 +247,17 @@ export class DeploymentStore {
 
   // ---- prediction log ----
 
+  /** One transaction per batch: one commit however many rows. */
   async insertPredictions(rows: NewPrediction[]): Promise<void> {
-    // Chunks keep each statement under SQLite's bound-parameter limit.
-    for (let i = 0; i < rows.length; i += 200) {
-      await this.db
-        .insertInto('predictions')
-        .values(rows.slice(i, i + 200))
-        .execute();
-    }
+    await this.db.transaction().execute(async (tx) => {
+      // Chunks keep each statement under the engines' bound-parameter limits.
+      for (let i = 0; i < rows.length; i += 200) {
+        await tx
+          .insertInto('predictions')
+          .values(rows.slice(i, i + 200))
+          .execute();
+      }
+    });
   }
 
   recentPredictions(deploymentId: string, limit: number): Promise<PredictionRow[]> {

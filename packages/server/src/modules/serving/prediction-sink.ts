@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { DeploymentStore, NewPrediction } from './store.js';
+
+/** Where the prediction log's batches go. */
+export interface PredictionSink {
+  insert(rows: NewPrediction[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL: the pool's connections write asynchronously; one transaction per batch. */
+export function storeSink(store: DeploymentStore): PredictionSink {
+  return { insert: (rows) => store.insertPredictions(rows), close: () => Promise.resolve() };
+}
+
+const COLUMNS = [
+  'deployment_id',
+  'request_id',
+  'version',
+  'route',
+  'outcome',
+  'error',
+  'latency_ms',
+  'output_label',
+  'output_value',
+  'inputs',
+  'outputs',
+  'created_at',
+] as const satisfies readonly (keyof NewPrediction)[];
+
+// CommonJS, evaluated in the worker: its own connection to the same file, one transaction per batch.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('busy_timeout = 10000');
+const insert = db.prepare('INSERT INTO predictions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})');
+const all = db.transaction((rows) => { for (const r of rows) insert.run(r); });
+parentPort.on('message', (m) => {
+  if (m.close) { db.close(); parentPort.postMessage({ id: m.id }); return; }
+  try { all(m.rows); parentPort.postMessage({ id: m.id }); }
+  catch (e) { parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) }); }
+});
+`;
+
+/**
+ * SQLite: better-sqlite3 is synchronous, so a batch written on the main thread stalls every request
+ * for its inserts and its commit's fsync (5–30 ms here). The batches go to a worker thread with its
+ * own connection to the same file instead (WAL: readers never wait; a main-thread write that meets
+ * the worker's short write lock waits for it through busy_timeout).
+ */
+export function sqliteWorkerSink(file: string, synchronous: 'full' | 'normal'): PredictionSink {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER, { eval: true, workerData: { driver, file, synchronous } });
+  worker.unref();
+  const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let next = 0;
+  const fail = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  worker.on('message', (m: { id: number; error?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error === undefined) w?.resolve();
+    else w?.reject(new Error(m.error));
+  });
+  worker.on('error', fail);
+  worker.on('exit', () => fail(new Error('the prediction log writer stopped')));
+  const send = (message: Record<string, unknown>) =>
+    new Promise<void>((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id });
+    });
+  return {
+    insert: (rows) => send({ rows: rows.map((r) => COLUMNS.map((c) => r[c] ?? null)) }),
+    async close() {
+      await send({ close: true }).catch(() => {});
+      await worker.terminate();
+    },
+  };
+}
