@@ -20,6 +20,8 @@ The process runtime builds a virtualenv with MLServer from PyPI on first use, wh
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -424,8 +426,57 @@ def test_pyfunc_model_serves_through_mlserver(server: LiveServer, admin_api: Han
         res = triton.infer(name, inputs, headers=auth(server))
         first = res.get_response()["outputs"][0]["name"]
         np.testing.assert_array_equal(res.as_numpy(first).ravel(), want)
+
+        # The model server killed mid-traffic: Hangar restarts it. Requests fail only while it is
+        # down, as 503s (never a hang or a 500), and each failure is counted in /metrics.
+        before = model_server_groups(name)
+        assert before, "no model server process group found for the deployment"
+        for pgid in before:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        body = {"dataframe_split": {"columns": COLUMNS, "data": test.to_numpy()[:1].tolist()}}
+        failures, statuses, streak = 0, set(), 0
+        deadline = time.monotonic() + 300
+        while streak < 20:
+            assert time.monotonic() < deadline, f"not serving again after the kill ({failures} failures)\n{server.logs()}"
+            r = http(server, "POST", f"/v1/deployments/{name}/predict", body)
+            if r.status == 200:
+                streak += 1
+            else:
+                failures, streak = failures + 1, 0
+                statuses.add(r.status)
+                time.sleep(0.05)
+        assert statuses <= {503}, statuses
+        after = model_server_groups(name)
+        assert after and not set(after) & set(before), (before, after)
+        metrics = urllib.request.urlopen(f"{server.url}/metrics", timeout=30).read().decode()
+        errors = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("hangar_inference_requests_total{") and f'deployment="{name}"' in line and 'outcome="error"' in line
+        )
+        assert errors >= failures, (errors, failures)
     finally:
         undeploy(admin_api, name)
+
+
+def model_server_groups(deployment: str) -> list[int]:
+    """Process groups of the deployment's model servers: leaders whose working directory is under
+    the data dir's work/serving/<deployment>/ (where the process runtime starts MLServer)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            if f"/work/serving/{deployment}/" in cwd and os.getpgid(pid) == pid:
+                found.append(pid)
+        except (OSError, ProcessLookupError):
+            continue
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
