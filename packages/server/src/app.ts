@@ -472,6 +472,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   await services.tracking.ensureDefaultExperiment();
   const conversion = new ConversionService({
     db: database.db,
+    store: deploymentStore,
     access,
     audit,
     jobs: jobStore,

@@ -22,6 +22,7 @@ import type { GateStore } from '../gates/store.js';
 import type { AccessService } from '../projects/access.js';
 import type { RegistryService } from '../registry/service.js';
 import { CONVERSION_TOLERANCE, CONVERT_SCRIPT, CONVERTER_REQUIREMENTS } from './conversion-script.js';
+import type { DeploymentStore } from './store.js';
 import { signatureColumns } from './version-loader.js';
 
 export const CONVERT_JOB = 'model.convert';
@@ -51,6 +52,7 @@ export interface ConversionReport {
 
 export interface ConversionDeps {
   db: Kysely<DB>;
+  store: DeploymentStore;
   access: AccessService;
   audit: AuditLog;
   jobs: JobStore;
@@ -86,12 +88,7 @@ export class ConversionService {
       'developer',
       'model_version.convert',
     );
-    const m = await this.deps.db
-      .selectFrom('registered_models')
-      .select('id')
-      .where('project_id', '=', p.id)
-      .where('name', '=', model)
-      .executeTakeFirst();
+    const m = await this.deps.store.modelByName(p.id, model);
     if (!m) throw new NotFoundError(`no model "${model}" in project "${project}"`);
     const v = await this.version(m.id, version);
     if (!v) throw new NotFoundError(`model "${model}" has no version ${version}`);

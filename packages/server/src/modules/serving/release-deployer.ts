@@ -179,8 +179,9 @@ async function ensureServing(
   }
   say(`${environment}: deployment ${name} → version ${version}, waiting until it serves`);
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  // The change above is being applied to this process's plane (loading takes as long as it takes);
+  // watch the plane, and the store only for a failure it recorded.
   for (;;) {
-    await deps.plane!.refresh(name);
     const live = deps.plane!.get(name);
     if (live?.traffic.length === 1 && live.traffic[0]!.version === version && live.versions.has(version))
       return { name };

@@ -147,12 +147,7 @@ export class ServingService {
       throw new InputError('routingKey needs a header or a field', 'routingKey');
     }
     if (body.batching) checkBatching(body.batching);
-    const model = await this.deps.db
-      .selectFrom('registered_models')
-      .select(['id', 'name'])
-      .where('project_id', '=', project.id)
-      .where('name', '=', body.model)
-      .executeTakeFirst();
+    const model = await this.deps.store.modelByName(project.id, body.model);
     if (!model) throw new NotFoundError(`no model "${body.model}" in project "${projectName}"`);
     await this.requireVersions(
       model.id,
@@ -529,14 +524,7 @@ export class ServingService {
       if (r.strategy !== 'canary' || r.status !== 'running') continue;
       const config = JSON.parse(r.config) as CanaryConfig;
       if (now - Number(r.step_started_at) < config.stepSeconds * 1000) continue;
-      const d = await this.deps.db
-        .selectFrom('deployments as d')
-        .innerJoin('registered_models as m', 'm.id', 'd.model_id')
-        .innerJoin('projects as p', 'p.id', 'd.project_id')
-        .selectAll('d')
-        .select(['m.name as model_name', 'p.name as project_name'])
-        .where('d.id', '=', r.deployment_id)
-        .executeTakeFirst();
+      const d = await this.deps.store.byId(r.deployment_id);
       if (!d) continue;
       try {
         await this.judge(d, r, config, now);

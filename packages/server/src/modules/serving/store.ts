@@ -70,6 +70,10 @@ export class DeploymentStore {
     return this.selectWithModel().where('d.name', '=', name).executeTakeFirst();
   }
 
+  byId(id: string): Promise<DeploymentWithModel | undefined> {
+    return this.selectWithModel().where('d.id', '=', id).executeTakeFirst();
+  }
+
   list(projectId: string): Promise<DeploymentWithModel[]> {
     return this.selectWithModel().where('d.project_id', '=', projectId).orderBy('d.name').execute();
   }
