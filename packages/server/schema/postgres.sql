@@ -244,6 +244,13 @@ table predictions
   inputs text
   outputs text
   created_at bigint not null
+  shadow_version bigint
+  shadow_outcome text
+  shadow_error text
+  shadow_latency_ms double precision
+  shadow_label text
+  shadow_value double precision
+  shadow_outputs text
 table project_members
   project_id text not null
   user_id text not null

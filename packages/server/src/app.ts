@@ -1,5 +1,4 @@
 import './core/fastify-types.js';
-import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
@@ -20,6 +19,7 @@ import { hasRole, type Config } from './config/config.js';
 import { authenticationRequired, type Caller } from './core/auth.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ForbiddenError, TooManyRequestsError } from './core/errors.js';
+import { newUuidV7 } from './core/ids.js';
 import { ErrorBodySchema, toHttpError } from './core/http-errors.js';
 import { validatorCompiler } from './core/validation.js';
 import { createMetrics } from './core/metrics.js';
@@ -248,7 +248,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newUuidV7();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   http.setValidatorCompiler(validatorCompiler());

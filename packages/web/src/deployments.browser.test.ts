@@ -202,7 +202,7 @@ test(
         (await page.getByTestId('shadow-policy').textContent()) ?? '',
         /^v2 gets a copy of 100% of requests$/,
       );
-      await predictions.locator('tr[data-route="shadow"]').first().waitFor();
+      await predictions.locator('[data-shadow-outcome="ok"]').first().waitFor();
       await shot(page, '72-shadow-report');
 
       step('the maintainer aborts the shadow rollout (it asks first)');

@@ -1242,7 +1242,15 @@ export interface ListPredictionsResponse {
     outcome: 'ok' | 'error';
     outputs: unknown;
     requestId: string;
-    route: 'stable' | 'candidate' | 'pinned' | 'shadow';
+    route: 'stable' | 'candidate' | 'pinned';
+    /** The shadow version's answer to the same request, when it was shadowed */
+    shadow: {
+      error: string | null;
+      latencyMs: number;
+      outcome: 'ok' | 'error';
+      outputs: unknown;
+      version: number;
+    } | null;
     version: number;
   }[];
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newId } from './ids.js';
+import { newId, newUuidV7 } from './ids.js';
 
 test('ids are 26 lower-case base32 characters', () => {
   assert.match(newId(), /^[0-9a-hjkmnp-tv-z]{26}$/);
@@ -16,4 +16,13 @@ test('ids from later milliseconds sort after earlier ones', () => {
   const a = newId(1_800_000_000_000);
   const b = newId(1_800_000_000_001);
   assert.ok(a < b);
+});
+
+test('request ids are RFC 9562 version-7 UUIDs that sort in creation order', () => {
+  const ids = Array.from({ length: 3000 }, (_, i) => newUuidV7(1_700_000_000_000 + Math.floor(i / 1000)));
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.deepEqual([...ids].sort(), ids);
+  assert.equal(new Set(ids).size, ids.length);
+  // The timestamp is the first 48 bits.
+  assert.equal(parseInt(ids[2999]!.replace(/-/g, '').slice(0, 12), 16), 1_700_000_000_002);
 });

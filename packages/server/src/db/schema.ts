@@ -512,7 +512,7 @@ export interface RolloutsTable {
   finished_at: number | null;
 }
 
-export type PredictionRoute = 'stable' | 'candidate' | 'pinned' | 'shadow';
+export type PredictionRoute = 'stable' | 'candidate' | 'pinned';
 
 export interface PredictionsTable {
   seq: Generated<number>;
@@ -528,6 +528,14 @@ export interface PredictionsTable {
   inputs: string | null;
   outputs: string | null;
   created_at: number;
+  /** The shadow version's answer to the same request, when one was shadowed; else all null. */
+  shadow_version: number | null;
+  shadow_outcome: 'ok' | 'error' | null;
+  shadow_error: string | null;
+  shadow_latency_ms: number | null;
+  shadow_label: string | null;
+  shadow_value: number | null;
+  shadow_outputs: string | null;
 }
 
 export interface DB {

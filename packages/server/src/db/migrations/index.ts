@@ -8,6 +8,7 @@ import * as m0005 from './0005_tracking_indexes.js';
 import * as m0006 from './0006_registry.js';
 import * as m0007 from './0007_gates_releases.js';
 import * as m0008 from './0008_serving.js';
+import * as m0009 from './0009_prediction_shadow.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -26,6 +27,7 @@ const ALL: Record<string, EngineMigration> = {
   '0006_registry': m0006,
   '0007_gates_releases': m0007,
   '0008_serving': m0008,
+  '0009_prediction_shadow': m0009,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

@@ -47,8 +47,8 @@ export class BatchingRuntime implements ModelRuntime {
   }
 
   infer(inputs: Tensor[], outputs?: readonly string[]): Promise<Tensor[]> {
-    const rows = inputs[0]?.shape[0] ?? 0;
-    if (inputs.length === 0 || rows >= this.policy.maxBatchSize || inputs.some((t) => t.shape[0] !== rows)) {
+    const rows = stackableRows(inputs);
+    if (rows === null || rows >= this.policy.maxBatchSize) {
       return this.inner.infer(inputs, outputs);
     }
     return new Promise<Tensor[]>((resolve, reject) => {
@@ -91,35 +91,57 @@ export class BatchingRuntime implements ModelRuntime {
       return;
     }
     this.batches++;
-    const total = group.reduce((n, p) => n + p.rows, 0);
-    const stacked = group[0]!.inputs.map((t, i) => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: [total, ...t.shape.slice(1)],
-      data: concat(group.map((p) => p.inputs[i]!.data)),
-    }));
-    let out: Tensor[];
+    const stacked = stack(group);
+    let parts: Tensor[][];
     try {
-      out = await this.inner.infer(stacked, group[0]!.outputs);
+      parts = split(await this.inner.infer(stacked.inputs, group[0]!.outputs), stacked.total, group);
     } catch (err) {
       for (const p of group) p.reject(err);
       return;
     }
-    let offset = 0;
-    for (const p of group) {
-      try {
-        p.resolve(out.map((t) => sliceRows(t, total, offset, p.rows)));
-      } catch (err) {
-        p.reject(err);
-      }
-      offset += p.rows;
-    }
+    group.forEach((p, i) => p.resolve(parts[i]!));
   }
 }
 
-function signature(p: Pending): string {
+/** What a request must share with others to go in one call: input names, datatypes, trailing dimensions, outputs. */
+export function signature(p: { inputs: readonly Tensor[]; outputs: readonly string[] | undefined }): string {
   const inputs = p.inputs.map((t) => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`).join(',');
   return `${inputs}|${p.outputs?.join(',') ?? '*'}`;
+}
+
+/** Rows of a request that can be stacked (every input has the same first dimension), else null. */
+export function stackableRows(inputs: readonly Tensor[]): number | null {
+  const rows = inputs[0]?.shape[0];
+  if (rows === undefined || inputs.some((t) => t.shape[0] !== rows)) return null;
+  return rows;
+}
+
+/** The requests' inputs (same signature) stacked along the first dimension. */
+export function stack(group: readonly { inputs: readonly Tensor[]; rows: number }[]): {
+  inputs: Tensor[];
+  total: number;
+} {
+  const total = group.reduce((n, p) => n + p.rows, 0);
+  const inputs = group[0]!.inputs.map((t, i) => ({
+    name: t.name,
+    datatype: t.datatype,
+    shape: [total, ...t.shape.slice(1)],
+    data: concat(group.map((p) => p.inputs[i]!.data)),
+  }));
+  return { inputs, total };
+}
+
+/**
+ * Each request's rows of a stacked call's outputs, in order. Throws when an output is not per-row
+ * (its first dimension is not the batch's row count): such a model is not batchable.
+ */
+export function split(out: readonly Tensor[], total: number, group: readonly { rows: number }[]): Tensor[][] {
+  let offset = 0;
+  return group.map((p) => {
+    const part = out.map((t) => sliceRows(t, total, offset, p.rows));
+    offset += p.rows;
+    return part;
+  });
 }
 
 function concat(parts: TensorData[]): TensorData {

@@ -3,9 +3,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.js';
 import type { PredictionRoute } from '../../db/schema.js';
 import { BatchingRuntime, type BatchingPolicy } from './batching.js';
-import type { PredictionLog } from './prediction-log.js';
+import type { PredictionLog, PredictionRecord } from './prediction-log.js';
 import { RuntimeInputError, RuntimeUnavailableError, type ModelMetadata, type ModelRuntime } from './runtime.js';
 import type { ServingMetrics } from './serving-metrics.js';
+import { ShadowRunner } from './shadow-runner.js';
 import type { DeploymentStore, DeploymentWithModel, ServableVersion } from './store.js';
 import type { Tensor } from './tensors.js';
 import { TrafficRouter, type RoutingKey, type ShadowPolicy, type TrafficSplit } from './traffic.js';
@@ -87,6 +88,8 @@ export class ServingPlane {
   private readonly failedRevision = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private shadowInFlight = 0;
+  /** One per candidate runtime in use as a shadow; gone with the runtime. */
+  private readonly shadowRunners = new WeakMap<ModelRuntime, ShadowRunner>();
   private closed = false;
   /** True once the first sync finished: the server-readiness of the data plane. */
   synced = false;
@@ -221,12 +224,13 @@ export class ServingPlane {
     } catch (err) {
       // Bad input is the caller's error, not the version's: it does not count against a canary.
       if (err instanceof RuntimeInputError) throw err;
-      this.record(d, version, route, requestId, started, inputs, null, err);
+      this.log.append(this.record(d, version, route, requestId, performance.now() - started, inputs, null, err));
       if (err instanceof RuntimeUnavailableError) throw err;
       throw new ModelFailedError(`version ${version} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    this.record(d, version, route, requestId, started, inputs, result, null);
-    if (d.shadow && pinned === null && d.shadow.version !== version) this.shadow(d, requestId, inputs, outputs);
+    const record = this.record(d, version, route, requestId, performance.now() - started, inputs, result, null);
+    const shadowed = d.shadow && pinned === null && d.shadow.version !== version && this.shadow(d, record, outputs);
+    if (!shadowed) this.log.append(record);
     return { version, route, outputs: result };
   }
 
@@ -241,49 +245,68 @@ export class ServingPlane {
     throw new DeploymentNotFoundError(`no deployment "${name}"`);
   }
 
+  /** Counts the answer in the metrics and makes its prediction log record. */
   private record(
     d: LiveDeployment,
     version: number,
     route: PredictionRoute,
     requestId: string,
-    started: number,
+    ms: number,
     inputs: readonly Tensor[],
     outputs: readonly Tensor[] | null,
     err: unknown,
-  ): void {
-    const ms = performance.now() - started;
+  ): PredictionRecord {
     this.metrics.observe(d.name, version, route, err === null, ms / 1000);
-    this.log.append({
+    return {
       deploymentId: d.id,
       requestId,
       version,
       route,
-      error: err === null ? null : err instanceof Error ? err.message : String(err),
+      error: err === null ? null : errorText(err),
       latencyMs: ms,
       inputs,
       outputs,
       at: this.clock.now(),
-    });
+      shadow: null,
+    };
   }
 
-  private shadow(d: LiveDeployment, requestId: string, inputs: Tensor[], outputs: readonly string[] | undefined): void {
+  /**
+   * Sends a copy of a served request to the shadow version, if this request is sampled and a copy
+   * may be in flight. Its answer goes into the primary's log record, which is appended once the
+   * shadow has answered (so one row holds both). False when no copy was sent.
+   */
+  private shadow(d: LiveDeployment, record: PredictionRecord, outputs: readonly string[] | undefined): boolean {
     const policy = d.shadow!;
-    if (policy.percent < 100 && Math.random() * 100 >= policy.percent) return;
+    if (policy.percent < 100 && Math.random() * 100 >= policy.percent) return false;
     const loaded = d.versions.get(policy.version);
-    if (!loaded) return;
+    if (!loaded) return false;
     if (this.shadowInFlight >= this.maxShadowInFlight) {
       this.metrics.shadowSkip(d.name);
-      return;
+      return false;
+    }
+    let runner = this.shadowRunners.get(loaded.runtime);
+    if (!runner) {
+      runner = new ShadowRunner(loaded.runtime);
+      this.shadowRunners.set(loaded.runtime, runner);
     }
     this.shadowInFlight++;
-    const started = performance.now();
-    loaded.runtime
-      .infer(inputs, outputs)
-      .then(
-        (result) => this.record(d, policy.version, 'shadow', requestId, started, inputs, result, null),
-        (err: unknown) => this.record(d, policy.version, 'shadow', requestId, started, inputs, null, err),
-      )
-      .finally(() => this.shadowInFlight--);
+    runner.submit({
+      inputs: record.inputs!,
+      outputs,
+      done: (result, err, ms) => {
+        this.shadowInFlight--;
+        this.metrics.observe(d.name, policy.version, 'shadow', result !== null, ms / 1000);
+        record.shadow = {
+          version: policy.version,
+          error: result ? null : errorText(err),
+          latencyMs: ms,
+          outputs: result,
+        };
+        this.log.append(record);
+      },
+    });
+    return true;
   }
 
   private async apply(name: string): Promise<void> {
@@ -376,3 +399,5 @@ export class ServingPlane {
     }, this.retireAfterMs).unref();
   }
 }
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PredictionRoute } from '../../db/schema.js';
 import type { PredictionSink } from './prediction-sink.js';
 import type { NewPrediction } from './store.js';
+import { halfToFloat } from './oip/codec.js';
 import { elementCount, type Tensor } from './tensors.js';
 
 /** One served (or failed) request, as the data plane hands it over. Serialised at flush, not here. */
@@ -15,6 +16,15 @@ export interface PredictionRecord {
   inputs: readonly Tensor[] | null;
   outputs: readonly Tensor[] | null;
   at: number;
+  /** The shadow version's answer to the same inputs, when the request was shadowed. */
+  shadow: ShadowAnswer | null;
+}
+
+export interface ShadowAnswer {
+  version: number;
+  error: string | null;
+  latencyMs: number;
+  outputs: readonly Tensor[] | null;
 }
 
 export interface PredictionLogOptions {
@@ -128,6 +138,8 @@ export class PredictionLog {
 
   private row(r: PredictionRecord): NewPrediction {
     const summary = summarize(r.outputs);
+    const shadow = r.shadow;
+    const shadowSummary = shadow ? summarize(shadow.outputs) : null;
     return {
       deployment_id: r.deploymentId,
       request_id: r.requestId,
@@ -141,6 +153,13 @@ export class PredictionLog {
       inputs: tensorsJson(r.inputs, this.maxLoggedElements),
       outputs: tensorsJson(r.outputs, this.maxLoggedElements),
       created_at: r.at,
+      shadow_version: shadow?.version ?? null,
+      shadow_outcome: shadow ? (shadow.error === null ? 'ok' : 'error') : null,
+      shadow_error: shadow?.error?.slice(0, 1000) ?? null,
+      shadow_latency_ms: shadow?.latencyMs ?? null,
+      shadow_label: shadowSummary?.label ?? null,
+      shadow_value: shadowSummary?.value ?? null,
+      shadow_outputs: shadow ? tensorsJson(shadow.outputs, this.maxLoggedElements) : null,
     };
   }
 }
@@ -172,12 +191,13 @@ export function summarize(outputs: readonly Tensor[] | null): { label: string | 
   return { label: null, value: typeof v === 'number' && Number.isFinite(v) ? v : null };
 }
 
-/** Tensor element `i` as a JSON value: bigints as numbers, byte strings as UTF-8 text. */
+/** Tensor element `i` as a JSON value: bigints as numbers, half floats decoded, byte strings as UTF-8 text. */
 export function elementAt(t: Tensor, i: number): number | string | boolean {
   const d = t.data;
   if (Array.isArray(d)) return d[i]!.toString('utf8');
   const v = d[i]!;
   if (typeof v === 'bigint') return Number(v);
+  if (t.datatype === 'FP16') return halfToFloat(v);
   return t.datatype === 'BOOL' ? v !== 0 : v;
 }
 
@@ -187,12 +207,28 @@ export function tensorsJson(tensors: readonly Tensor[] | null, maxElements: numb
   let total = 0;
   for (const t of tensors) total += elementCount(t.shape);
   if (total > maxElements) return null;
-  const out: Record<string, { datatype: string; shape: number[]; data: unknown[] }> = {};
+  const parts: string[] = [];
   for (const t of tensors) {
-    const n = elementCount(t.shape);
-    const data = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) data[i] = elementAt(t, i);
-    out[t.name] = { datatype: t.datatype, shape: t.shape, data };
+    parts.push(
+      `${JSON.stringify(t.name)}:{"datatype":"${t.datatype}","shape":[${t.shape.join(',')}],"data":${dataJson(t)}}`,
+    );
   }
-  return JSON.stringify(out);
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * A tensor's elements as a JSON array. Numeric typed arrays are joined natively (about 5x faster
+ * than building an array for JSON.stringify: this runs for every logged request); NaN and infinities,
+ * which JSON cannot hold, become null as JSON.stringify would make them.
+ */
+function dataJson(t: Tensor): string {
+  const d = t.data;
+  if (!Array.isArray(d) && t.datatype !== 'BOOL' && t.datatype !== 'FP16') {
+    const text = `[${d.join(',')}]`;
+    if (!(d instanceof Float32Array || d instanceof Float64Array) || !/[NI]/.test(text)) return text;
+  }
+  const n = elementCount(t.shape);
+  const data = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) data[i] = elementAt(t, i);
+  return JSON.stringify(data);
 }

@@ -26,6 +26,13 @@ const COLUMNS = [
   'inputs',
   'outputs',
   'created_at',
+  'shadow_version',
+  'shadow_outcome',
+  'shadow_error',
+  'shadow_latency_ms',
+  'shadow_label',
+  'shadow_value',
+  'shadow_outputs',
 ] as const satisfies readonly (keyof NewPrediction)[];
 
 // CommonJS, evaluated in the worker: its own connection to the same file, one transaction per batch.

@@ -451,13 +451,25 @@ export function servingRoutes(
                 Type.Object({
                   requestId: Type.String(),
                   version: Type.Integer(),
-                  route: literalUnion(['stable', 'candidate', 'pinned', 'shadow'] as const),
+                  route: literalUnion(['stable', 'candidate', 'pinned'] as const),
                   outcome: literalUnion(['ok', 'error'] as const),
                   error: Nullable(Type.String()),
                   latencyMs: Type.Number(),
                   inputs: Type.Unknown(),
                   outputs: Type.Unknown(),
                   at: DateTime,
+                  shadow: Nullable(
+                    Type.Object(
+                      {
+                        version: Type.Integer(),
+                        outcome: literalUnion(['ok', 'error'] as const),
+                        error: Nullable(Type.String()),
+                        latencyMs: Type.Number(),
+                        outputs: Type.Unknown(),
+                      },
+                      { description: "The shadow version's answer to the same request, when it was shadowed" },
+                    ),
+                  ),
                 }),
               ),
             }),

@@ -422,9 +422,19 @@ export class ServingService {
       outcome: r.outcome,
       error: r.error,
       latencyMs: Number(r.latency_ms),
-      inputs: r.inputs === null ? null : (JSON.parse(r.inputs) as unknown),
-      outputs: r.outputs === null ? null : (JSON.parse(r.outputs) as unknown),
+      inputs: parseJson(r.inputs),
+      outputs: parseJson(r.outputs),
       at: iso(r.created_at),
+      shadow:
+        r.shadow_version === null
+          ? null
+          : {
+              version: Number(r.shadow_version),
+              outcome: r.shadow_outcome ?? 'error',
+              error: r.shadow_error,
+              latencyMs: Number(r.shadow_latency_ms),
+              outputs: parseJson(r.shadow_outputs),
+            },
     }));
   }
 
@@ -832,3 +842,5 @@ function rolloutView(r: RolloutRow): Rollout {
     finishedAt: r.finished_at === null ? null : iso(r.finished_at),
   };
 }
+
+const parseJson = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));

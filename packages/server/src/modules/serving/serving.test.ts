@@ -477,12 +477,18 @@ for (const engine of ENGINES) {
       assert.equal(report.requests, 30);
       assert.ok(report.agreementRate < 0.2, `the flipped model disagrees (${report.agreementRate})`);
       assert.equal(typeof report.latencyDeltaMs.p50, 'number');
+      // One log row per request holds both answers.
       const preds = await ok('GET', `${P}/deployments/shade/predictions?limit=200`);
-      const shadows = preds.predictions.filter((p: Json) => p.route === 'shadow');
-      assert.equal(shadows.length, 30);
-      assert.ok(shadows.every((p: Json) => p.version === 2));
-      const primary = preds.predictions.find((p: Json) => p.route === 'stable');
-      assert.ok(primary.inputs.X.data.length === 30 && primary.outputs, 'inputs and outputs are logged');
+      assert.equal(preds.predictions.length, 30);
+      for (const p of preds.predictions as Json[]) {
+        assert.equal(p.route, 'stable');
+        assert.equal(p.version, 1);
+        assert.ok(p.inputs.X.data.length === 30 && p.outputs, 'inputs and outputs are logged');
+        assert.equal(p.shadow.version, 2);
+        assert.equal(p.shadow.outcome, 'ok');
+        assert.equal(typeof p.shadow.latencyMs, 'number');
+        assert.deepEqual(Object.keys(p.shadow.outputs).sort(), Object.keys(p.outputs).sort());
+      }
     });
 
     test('dynamic batching coalesces concurrent single-row requests and answers each correctly', async () => {

@@ -274,7 +274,7 @@ export class DeploymentStore {
       .execute();
   }
 
-  /** The served (not shadow) requests of a window, for the canary analysis. */
+  /** The served requests of a window, for the canary analysis. */
   samples(deploymentId: string, from: number, to: number, limit: number): Promise<PredictionSample[]> {
     return this.db
       .selectFrom('predictions')
@@ -282,68 +282,61 @@ export class DeploymentStore {
       .where('deployment_id', '=', deploymentId)
       .where('created_at', '>=', from)
       .where('created_at', '<', to)
-      .where('route', '!=', 'shadow')
       .orderBy('seq', 'desc')
       .limit(limit)
       .execute()
       .then((rows) => rows.map((r) => ({ ...r, version: Number(r.version), latency_ms: Number(r.latency_ms) })));
   }
 
-  /** Shadow answers paired with the primary answer to the same request, newest first. */
-  shadowPairs(
-    deploymentId: string,
-    since: number,
-    limit: number,
-  ): Promise<
-    {
-      request_id: string;
-      primary_version: number;
-      shadow_version: number;
-      primary_outcome: string;
-      shadow_outcome: string;
-      primary_latency: number;
-      shadow_latency: number;
-      primary_label: string | null;
-      shadow_label: string | null;
-      primary_value: number | null;
-      shadow_value: number | null;
-    }[]
-  > {
-    return this.db
-      .selectFrom('predictions as s')
-      .innerJoin('predictions as p', (j) =>
-        j
-          .onRef('p.deployment_id', '=', 's.deployment_id')
-          .onRef('p.request_id', '=', 's.request_id')
-          .on('p.route', '!=', 'shadow'),
-      )
+  /** Shadowed requests (the primary's answer and the shadow's), newest first. */
+  async shadowPairs(deploymentId: string, since: number, limit: number): Promise<ShadowPair[]> {
+    const rows = await this.db
+      .selectFrom('predictions')
       .select([
-        's.request_id as request_id',
-        'p.version as primary_version',
-        's.version as shadow_version',
-        'p.outcome as primary_outcome',
-        's.outcome as shadow_outcome',
-        'p.latency_ms as primary_latency',
-        's.latency_ms as shadow_latency',
-        'p.output_label as primary_label',
-        's.output_label as shadow_label',
-        'p.output_value as primary_value',
-        's.output_value as shadow_value',
+        'request_id',
+        'version',
+        'outcome',
+        'latency_ms',
+        'output_label',
+        'output_value',
+        'shadow_version',
+        'shadow_outcome',
+        'shadow_latency_ms',
+        'shadow_label',
+        'shadow_value',
       ])
-      .where('s.deployment_id', '=', deploymentId)
-      .where('s.route', '=', 'shadow')
-      .where('s.created_at', '>=', since)
-      .orderBy('s.seq', 'desc')
+      .where('deployment_id', '=', deploymentId)
+      .where('created_at', '>=', since)
+      .where('shadow_version', 'is not', null)
+      .orderBy('seq', 'desc')
       .limit(limit)
-      .execute()
-      .then((rows) =>
-        rows.map((r) => ({
-          ...r,
-          primary_version: Number(r.primary_version),
-          shadow_version: Number(r.shadow_version),
-          primary_latency: Number(r.primary_latency),
-          shadow_latency: Number(r.shadow_latency),
-        })),
-      );
+      .execute();
+    return rows.map((r) => ({
+      request_id: r.request_id,
+      primary_version: Number(r.version),
+      shadow_version: Number(r.shadow_version),
+      primary_outcome: r.outcome,
+      shadow_outcome: r.shadow_outcome!,
+      primary_latency: Number(r.latency_ms),
+      shadow_latency: Number(r.shadow_latency_ms),
+      primary_label: r.output_label,
+      shadow_label: r.shadow_label,
+      primary_value: r.output_value,
+      shadow_value: r.shadow_value,
+    }));
   }
+}
+
+export interface ShadowPair {
+  request_id: string;
+  primary_version: number;
+  shadow_version: number;
+  primary_outcome: 'ok' | 'error';
+  shadow_outcome: 'ok' | 'error';
+  primary_latency: number;
+  shadow_latency: number;
+  primary_label: string | null;
+  shadow_label: string | null;
+  primary_value: number | null;
+  shadow_value: number | null;
 }

@@ -10,7 +10,7 @@ import { formatMs } from './deployments.js';
 
 type Prediction = ListPredictionsResponse['predictions'][number];
 interface Row extends Prediction {
-  /** Unique within the list: a shadow entry shares its request id with the primary one. */
+  /** Unique within the list: clients may send the same request id twice. */
   key: string;
 }
 
@@ -18,7 +18,7 @@ interface Row extends Prediction {
 function keyed(predictions: readonly Prediction[]): Row[] {
   const seen = new Map<string, number>();
   return predictions.map((p) => {
-    const base = `${p.requestId}|${p.route}|${p.version}`;
+    const base = `${p.requestId}|${p.version}`;
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     return { ...p, key: n === 0 ? base : `${base}#${n}` };
@@ -27,8 +27,9 @@ function keyed(predictions: readonly Prediction[]): Row[] {
 
 /**
  * The newest entries of the prediction log: request id (to join labels later), the version that
- * answered and by which route (stable, candidate, pinned or shadow), outcome and latency. A row's
- * inputs and outputs open on demand; an open row stays open as the list refreshes.
+ * answered and by which route (stable, candidate or pinned), outcome and latency, and the shadow
+ * version's answer where the request was shadowed. A row's inputs and outputs open on demand; an
+ * open row stays open as the list refreshes.
  */
 export function PredictionsCard({ predictions }: { predictions: readonly Prediction[] }) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
@@ -59,6 +60,19 @@ export function PredictionsCard({ predictions }: { predictions: readonly Predict
       ),
     },
     { key: 'latency', header: 'Latency', width: '6.5rem', align: 'right', render: (p) => formatMs(p.latencyMs) },
+    {
+      key: 'shadow',
+      header: 'Shadow',
+      width: '9rem',
+      render: (p) =>
+        p.shadow ? (
+          <span data-shadow-outcome={p.shadow.outcome} title={p.shadow.error ?? undefined}>
+            v{p.shadow.version} {p.shadow.outcome} · {formatMs(p.shadow.latencyMs)}
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        ),
+    },
     { key: 'at', header: 'Time', width: '9.5rem', render: (p) => <ShortDateTime iso={p.at} /> },
     {
       key: 'data',
@@ -86,6 +100,15 @@ export function PredictionsCard({ predictions }: { predictions: readonly Predict
               <pre className="code prediction-json" data-testid="prediction-outputs">
                 {formatJson(p.outputs)}
               </pre>
+              {p.shadow && (
+                <>
+                  <p className="small muted">Shadow v{p.shadow.version} outputs</p>
+                  {p.shadow.error && <p className="gate-fail-reason small">{p.shadow.error}</p>}
+                  <pre className="code prediction-json" data-testid="prediction-shadow-outputs">
+                    {formatJson(p.shadow.outputs)}
+                  </pre>
+                </>
+              )}
             </div>
           )}
         </div>
