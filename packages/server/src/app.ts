@@ -376,7 +376,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         }),
         new PredictionLog(
           database.engine === 'sqlite' && config.db !== 'sqlite::memory:'
-            ? sqliteWorkerSink(config.db.slice('sqlite:'.length), config.sqliteSynchronous)
+            ? sqliteWorkerSink(config.db.slice('sqlite:'.length))
             : storeSink(deploymentStore),
           http.log,
           { onDropped: (n) => servingMetrics.logDropped(n) },

@@ -219,6 +219,18 @@ export class JobStore {
   async claim(workerId: string, kinds: string[], limit: number, leaseMs: number): Promise<JobRow[]> {
     if (kinds.length === 0 || limit <= 0) return [];
     const now = this.clock.now();
+    // Most polls find nothing. A plain read says so without the write transaction, which on SQLite
+    // takes the database's write lock at BEGIN: an idle poll must not queue behind (or stall) the
+    // prediction log's writer.
+    const any = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('state', '=', 'queued')
+      .where('run_at', '<=', now)
+      .where('kind', 'in', kinds)
+      .limit(1)
+      .executeTakeFirst();
+    if (!any) return [];
     return this.db.transaction().execute(async (tx) => {
       const ids = await forUpdateSkipLocked(
         this.engine,
