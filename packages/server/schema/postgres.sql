@@ -230,6 +230,12 @@ table model_versions
   size_bytes bigint
   file_count integer
   checksum text
+table prediction_labels
+  deployment_id text not null
+  request_id text not null
+  label text
+  value double precision
+  created_at bigint not null
 table predictions
   seq bigint not null default nextval('predictions_seq_seq'::regclass)
   deployment_id text not null
@@ -438,6 +444,7 @@ constraint on metrics: FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCAD
 constraint on model_version_gates: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on model_version_tags: FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
 constraint on model_versions: FOREIGN KEY (model_id) REFERENCES registered_models(id) ON DELETE CASCADE
+constraint on prediction_labels: FOREIGN KEY (deployment_id) REFERENCES deployments(id) ON DELETE CASCADE
 constraint on predictions: FOREIGN KEY (deployment_id) REFERENCES deployments(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (project_id) REFERENCES projects(id) ON DELETE CASCADE
 constraint on project_members: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
@@ -510,6 +517,7 @@ CREATE INDEX model_versions_logged_model_idx ON public.model_versions USING btre
 CREATE UNIQUE INDEX model_versions_pk ON public.model_versions USING btree (model_id, version);
 CREATE INDEX model_versions_run_idx ON public.model_versions USING btree (run_id);
 CREATE INDEX model_versions_stage_idx ON public.model_versions USING btree (model_id, stage, version);
+CREATE UNIQUE INDEX prediction_labels_pk ON public.prediction_labels USING btree (deployment_id, request_id);
 CREATE INDEX predictions_deployment_idx ON public.predictions USING btree (deployment_id, created_at);
 CREATE UNIQUE INDEX predictions_pkey ON public.predictions USING btree (seq);
 CREATE INDEX predictions_request_idx ON public.predictions USING btree (deployment_id, request_id);

@@ -293,6 +293,11 @@ const PERMISSIONS: Record<string, Rule> = {
   getRollout: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
   rolloutAction: { allow: PROJECT_MAINTAINERS, params: () => ({ name: 'walk-dep', action: 'pause' }) },
   listPredictions: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
+  addPredictionLabels: {
+    allow: PROJECT_DEVELOPERS,
+    params: () => ({ name: 'walk-dep' }),
+    body: (n) => ({ labels: [{ requestId: `walk-request-${n}`, label: 'yes' }] }),
+  },
   getDeploymentStats: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
   getShadowReport: { allow: PROJECT_VIEWERS, params: () => ({ name: 'walk-dep' }) },
 

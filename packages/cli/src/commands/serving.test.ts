@@ -258,6 +258,28 @@ describe('hangar serving commands against a real server', () => {
     assert.equal(logged.route, 'pinned');
     assert.equal(logged.version, 3);
 
+    // Ground truth for it, from a CSV and from JSON lines; labels for requests not logged are kept.
+    const labelDir = tempDir('hangar-cli-labels-');
+    const csv = path.join(labelDir, 'labels.csv');
+    writeFileSync(csv, 'request_id,label\r\ncli-req-0001,1\r\nnot-logged-yet,0\r\n');
+    assert.deepEqual(await okJson(['labels', 'churn-staging', '--file', csv]), { accepted: 2, matched: 1 });
+    assert.match((await ok(['labels', 'churn-staging', '--file', csv])).stdout, /^2 labels stored; 1 of them match /);
+    const jsonl = path.join(labelDir, 'labels.jsonl');
+    writeFileSync(jsonl, '{"requestId": "cli-req-0001", "label": "0"}\n');
+    assert.deepEqual(await okJson(['labels', 'churn-staging', '--file', jsonl]), { accepted: 1, matched: 1 });
+    const badCsv = path.join(labelDir, 'bad.csv');
+    writeFileSync(badCsv, 'id,label\nx,1\n');
+    await fails(
+      ['labels', 'churn-staging', '--file', badCsv],
+      2,
+      /the CSV header must name request_id and one of label or value/,
+    );
+    writeFileSync(badCsv, 'request_id,value\nx,high\n');
+    await fails(['labels', 'churn-staging', '--file', badCsv], 2, /row 1: value must be a number/);
+    writeFileSync(badCsv, 'request_id,label,value\nx,1,2\n');
+    await fails(['labels', 'churn-staging', '--file', badCsv], 2, /one of label or value/);
+    await fails(['labels', 'nope', '--file', csv], 1, /^hangar: 404 not_found: no deployment "nope"/);
+
     const records = await ok(['predict', 'churn', '--instances', JSON.stringify(rows.slice(0, 3).map(record))]);
     const recAnswer = JSON.parse(records.stdout) as Json;
     assert.equal(recAnswer.predictions.length, 3);
@@ -478,7 +500,7 @@ describe('hangar serving commands against a real server', () => {
     assert.match(status.stdout, /\nreason: +\S/);
     assert.match(
       status.stdout,
-      /\nSTEP +PERCENT +DECISION +STABLE REQ +CAND REQ +STABLE ERR +CAND ERR +STABLE P99 +CAND P99 +SHIFT +CHECKS\n/,
+      /\nSTEP +PERCENT +DECISION +STABLE REQ +CAND REQ +STABLE ERR +CAND ERR +STABLE P99 +CAND P99 +SHIFT +LIVE +CHECKS\n/,
     );
     assert.match(status.stdout, /\n1 +50% +pass +\d+ +\d+ +0\.0% +0\.0% +[\d.]+ms +[\d.]+ms +tvd 0\.000 +\S.*pass/);
     const d = await okJson<Deployment>(['deployments', 'get', 'churn']);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   HangarApiError,
+  type AddPredictionLabelsBody,
   type CreateDeploymentBody,
   type Deployment,
   type GetShadowReportResponse,
@@ -174,6 +175,7 @@ export function describeRollout(r: Rollout): string {
         'stable p99',
         'cand p99',
         'shift',
+        'live',
         'checks',
       ],
       r.analyses.map((a) => [
@@ -187,6 +189,7 @@ export function describeRollout(r: Rollout): string {
         ms(a.stable.p99Ms),
         ms(a.candidate.p99Ms),
         a.shift ? `${a.shift.method} ${a.shift.value.toFixed(3)}` : null,
+        liveCell(a.live ?? null),
         a.checks.map((c) => `${c.name} ${c.passed ? 'pass' : 'FAIL'}`).join(', ') || null,
       ]),
     )}`;
@@ -368,6 +371,9 @@ export interface RolloutStartFlags extends ProjectFlags {
   maxP99Ms?: number;
   maxP99Ratio?: number;
   maxDistributionShift?: number;
+  minLabels?: number;
+  maxAccuracyDrop?: number;
+  maxMaeIncrease?: number;
 }
 
 /** `hangar rollout start NAME --version V --strategy canary|shadow` (maintainers). */
@@ -384,6 +390,9 @@ export async function startRollout(ctx: CliContext, name: string, flags: Rollout
         ['--max-p99-ms', flags.maxP99Ms],
         ['--max-p99-ratio', flags.maxP99Ratio],
         ['--max-distribution-shift', flags.maxDistributionShift],
+        ['--min-labels', flags.minLabels],
+        ['--max-accuracy-drop', flags.maxAccuracyDrop],
+        ['--max-mae-increase', flags.maxMaeIncrease],
       ] as const
     ).find(([, v]) => v !== undefined);
     if (canaryOnly) throw new UsageError(`${canaryOnly[0]} applies to canary rollouts, not shadow`);
@@ -401,6 +410,9 @@ export async function startRollout(ctx: CliContext, name: string, flags: Rollout
       ...(flags.maxP99Ms !== undefined ? { maxP99Ms: flags.maxP99Ms } : {}),
       ...(flags.maxP99Ratio !== undefined ? { maxP99Ratio: flags.maxP99Ratio } : {}),
       ...(flags.maxDistributionShift !== undefined ? { maxDistributionShift: flags.maxDistributionShift } : {}),
+      ...(flags.minLabels !== undefined ? { minLabels: flags.minLabels } : {}),
+      ...(flags.maxAccuracyDrop !== undefined ? { maxAccuracyDrop: flags.maxAccuracyDrop } : {}),
+      ...(flags.maxMaeIncrease !== undefined ? { maxMaeIncrease: flags.maxMaeIncrease } : {}),
     };
   }
   const { client } = resolveConnection(flags, ctx.env);
@@ -438,6 +450,86 @@ export async function rolloutAction(
     body: flags.reason !== undefined ? { reason: flags.reason } : {},
   });
   new Output(ctx, flags.json === true).result(r, () => describeRollout(r));
+}
+
+/** A step's live metric, stable / candidate: `acc 92.0%/61.0%`, `mae 1.2/3.4`; null without labels. */
+function liveCell(live: Rollout['analyses'][number]['live'] | null): string | null {
+  if (!live) return null;
+  const v = (x: number | null) => (x === null ? '-' : live.metric === 'accuracy' ? pct(x) : Number(x.toPrecision(3)));
+  return `${live.metric === 'accuracy' ? 'acc' : 'mae'} ${v(live.stable.value)}/${v(live.candidate.value)}`;
+}
+
+// ---- labels ----
+
+export const LABELS_PER_CALL = 10_000;
+
+type LabelInput = AddPredictionLabelsBody['labels'][number];
+
+export interface LabelsFlags extends ProjectFlags {
+  file: string;
+}
+
+/**
+ * Labels from a file: CSV with a header naming `request_id` (or `requestId`) and `label` (a class)
+ * or `value` (a number), or JSON lines of `{"requestId": …, "label": …}` / `{"requestId": …, "value": …}`.
+ */
+export function parseLabels(text: string): LabelInput[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) throw new UsageError('the labels file is empty');
+  if (lines[0]!.trimStart().startsWith('{')) {
+    return lines.map((line, i) => {
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        throw new UsageError(`line ${i + 1}: not JSON`);
+      }
+      const r = o as Record<string, unknown>;
+      if (typeof r.requestId !== 'string') throw new UsageError(`line ${i + 1}: requestId must be a string`);
+      if (r.label !== undefined && typeof r.label !== 'string')
+        throw new UsageError(`line ${i + 1}: label must be a string`);
+      if (r.value !== undefined && typeof r.value !== 'number')
+        throw new UsageError(`line ${i + 1}: value must be a number`);
+      return { requestId: r.requestId, label: r.label as string | undefined, value: r.value as number | undefined };
+    });
+  }
+  const header = lines[0]!.split(',').map((h) => h.trim());
+  const id = header.findIndex((h) => h === 'request_id' || h === 'requestId');
+  const label = header.indexOf('label');
+  const value = header.indexOf('value');
+  if (id < 0 || label < 0 === value < 0)
+    throw new UsageError('the CSV header must name request_id and one of label or value');
+  return lines.slice(1).map((line, i) => {
+    const cells = line.split(',').map((c) => c.trim());
+    if (!cells[id]) throw new UsageError(`row ${i + 1}: no request id`);
+    if (label >= 0) return { requestId: cells[id]!, label: cells[label] ?? '' };
+    const v = Number(cells[value]);
+    if (cells[value] === undefined || cells[value] === '' || !Number.isFinite(v))
+      throw new UsageError(`row ${i + 1}: value must be a number`);
+    return { requestId: cells[id]!, value: v };
+  });
+}
+
+/** `hangar labels NAME --file F`: sends ground truth for logged predictions, in calls of 10,000. */
+export async function sendLabels(ctx: CliContext, name: string, flags: LabelsFlags): Promise<void> {
+  const labels = parseLabels(readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8'));
+  const { client } = resolveConnection(flags, ctx.env);
+  const total = { accepted: 0, matched: 0 };
+  for (let i = 0; i < labels.length; i += LABELS_PER_CALL) {
+    const r = await client.addPredictionLabels({
+      project: flags.project,
+      name,
+      body: { labels: labels.slice(i, i + LABELS_PER_CALL) },
+    });
+    total.accepted += r.accepted;
+    total.matched += r.matched;
+  }
+  new Output(ctx, flags.json === true).result(
+    total,
+    () =>
+      `${total.accepted} labels stored; ${total.matched} of them match predictions in the log` +
+      (total.matched < total.accepted ? ' (the others are kept and count once their predictions are logged)' : ''),
+  );
 }
 
 // ---- predict (data plane) ----
@@ -699,6 +791,21 @@ export function registerServingCommands(program: Command, ctx: CliContext): void
         'canary: highest prediction distribution shift, 0 to 1 (default 0.2)',
         nonNegative(1),
       )
+      .option(
+        '--min-labels <n>',
+        'canary: labels each version needs in a step before live metrics are compared (default 30)',
+        positiveInt(1_000_000),
+      )
+      .option(
+        '--max-accuracy-drop <x>',
+        "canary: highest drop of live accuracy below stable's, 0 to 1 (default 0.05)",
+        nonNegative(1),
+      )
+      .option(
+        '--max-mae-increase <x>',
+        "canary: highest rise of live mean absolute error over stable's, as a fraction (default 0.2)",
+        nonNegative(1_000_000),
+      )
       .option('--percent <n>', 'shadow: the share of traffic copied to the candidate (default 100)', positiveInt(100)),
   ).action(async (name: string, _opts: unknown, cmd: Command) =>
     startRollout(ctx, name, flagsOf<RolloutStartFlags>(cmd)),
@@ -728,6 +835,20 @@ export function registerServingCommands(program: Command, ctx: CliContext): void
       rolloutAction(ctx, action, name, flagsOf<ProjectFlags & { reason?: string }>(cmd)),
     );
   }
+
+  withGlobalOptions(
+    program
+      .command('labels')
+      .description(
+        'send ground truth for logged predictions by request id (developers); canary steps compare live accuracy on them',
+      )
+      .argument('<name>', 'the deployment')
+      .addOption(projectOption())
+      .requiredOption(
+        '--file <file>',
+        'CSV with request_id and label (or value) columns, or JSON lines {"requestId", "label"|"value"}; - for stdin',
+      ),
+  ).action(async (name: string, _opts: unknown, cmd: Command) => sendLabels(ctx, name, flagsOf<LabelsFlags>(cmd)));
 
   // `--json` here is the request body (as the serving docs show), so this command cannot take the
   // global --json switch; its answer is JSON already.

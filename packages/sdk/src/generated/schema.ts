@@ -369,6 +369,19 @@ export interface Rollout {
       value: number | null;
     }[];
     decision: 'pass' | 'fail' | 'wait';
+    /** Live accuracy or mean absolute error of each version on the step's labelled requests */
+    live?: {
+      candidate: {
+        labeled: number;
+        value: number | null;
+      };
+      metric: 'accuracy' | 'mae';
+      pValue: number | null;
+      stable: {
+        labeled: number;
+        value: number | null;
+      };
+    } | null;
     percent: number;
     reason: string;
     shift: {
@@ -1208,6 +1221,52 @@ export interface GetDeploymentHistoryResponse {
   }[];
 }
 
+// addPredictionLabels: POST /api/v1/projects/{project}/deployments/{name}/labels
+
+/** Request body of `addPredictionLabels`. */
+export interface AddPredictionLabelsBody {
+  /**
+   * @minItems 1
+   * @maxItems 10000
+   */
+  labels: {
+    /** @maxLength 1000 */
+    label?: string | null;
+    /**
+     * @minLength 1
+     * @maxLength 200
+     */
+    requestId: string;
+    value?: number | null;
+  }[];
+}
+
+/** Arguments of `addPredictionLabels`. */
+export interface AddPredictionLabelsParams {
+  /**
+   * Path parameter.
+   * lower-case letters, digits and "-"; starts and ends with a letter or digit; at most 63
+   * @pattern ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+   */
+  project: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 63
+   */
+  name: string;
+  /** The request body. */
+  body: AddPredictionLabelsBody;
+}
+
+/** Successful response of `addPredictionLabels`. */
+export interface AddPredictionLabelsResponse {
+  /** Labels stored (one per request id) */
+  accepted: number;
+  /** Of those, requests already in the prediction log */
+  matched: number;
+}
+
 // listPredictions: GET /api/v1/projects/{project}/deployments/{name}/predictions
 
 /** Arguments of `listPredictions`. */
@@ -1336,14 +1395,25 @@ export type StartRolloutBody = {
    * @minimum 0
    * @maximum 1
    */
+  maxAccuracyDrop?: number | null;
+  /**
+   * @minimum 0
+   * @maximum 1
+   */
   maxDistributionShift?: number | null;
   /**
    * @minimum 0
    * @maximum 1
    */
   maxErrorRate?: number | null;
+  maxMaeIncrease?: number | null;
   maxP99Ms?: number | null;
   maxP99Ratio?: number | null;
+  /**
+   * @minimum 2
+   * @maximum 1000000
+   */
+  minLabels?: number;
   /**
    * @minimum 1
    * @maximum 1000000

@@ -538,8 +538,18 @@ export interface PredictionsTable {
   shadow_outputs: string | null;
 }
 
+/** Late ground truth for a logged prediction, by request id. */
+export interface PredictionLabelsTable {
+  deployment_id: string;
+  request_id: string;
+  label: string | null;
+  value: number | null;
+  created_at: number;
+}
+
 export interface DB {
   deployments: DeploymentsTable;
+  prediction_labels: PredictionLabelsTable;
   deployment_revisions: DeploymentRevisionsTable;
   rollouts: RolloutsTable;
   predictions: PredictionsTable;

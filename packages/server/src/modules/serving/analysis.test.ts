@@ -1,8 +1,19 @@
 // The canary's statistics against values scipy computes (scipy.stats.chi2_contingency without
-// continuity correction, scipy.stats.ks_2samp asymptotic, scipy.special.gammaincc).
+// continuity correction, scipy.stats.ks_2samp asymptotic, scipy.special.gammaincc, and the normal
+// CDF 0.5 * erfc(-z / sqrt 2) for the one-sided z-tests of live metrics).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeStep, chiSquarePValue, gammaQ, ksPValue, ksStatistic, totalVariation } from './analysis.js';
+import {
+  analyzeStep,
+  chiSquarePValue,
+  gammaQ,
+  ksPValue,
+  ksStatistic,
+  meanWorsePValue,
+  normalCdf,
+  proportionWorsePValue,
+  totalVariation,
+} from './analysis.js';
 import type { PredictionSample } from './store.js';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -38,6 +49,86 @@ const sample = (version: number, label: string, latency = 1, outcome: 'ok' | 'er
   latency_ms: latency,
   output_label: label,
   output_value: null,
+  truth_label: null,
+  truth_value: null,
+});
+
+test('normal CDF and the one-sided z-tests of live metrics', () => {
+  close(normalCdf(1.96), 0.9750021048517795, 1e-8);
+  close(normalCdf(-1), 0.15865525393145707, 1e-8);
+  close(normalCdf(0), 0.5, 1e-8);
+  // Candidate 60/100 right against stable's 80/100.
+  close(proportionWorsePValue(80, 100, 60, 100), 0.0010141155742260388, 1e-8);
+  close(proportionWorsePValue(60, 100, 80, 100), 1 - 0.0010141155742260388, 1e-8);
+  close(
+    meanWorsePValue([0.1, 0.2, 0.15, 0.3, 0.25, 0.1, 0.2], [0.3, 0.4, 0.35, 0.5, 0.45, 0.3, 0.6, 0.2]),
+    7.449597779391495e-5,
+    1e-8,
+  );
+});
+
+test('live accuracy: compared once enough labels arrived; a significant drop past the threshold fails', () => {
+  const t = {
+    minRequests: 20,
+    maxErrorRate: 0.05,
+    maxP99Ms: null,
+    maxP99Ratio: null,
+    maxDistributionShift: 0.2,
+    minLabels: 30,
+    maxAccuracyDrop: 0.05,
+  };
+  // Both versions predict the same label mix (no prediction shift); the truth decides who is right.
+  const labelled = (version: number, n: number, right: number): PredictionSample[] =>
+    Array.from({ length: n }, (_, i) => {
+      const out = i % 2 === 0 ? 'yes' : 'no';
+      const truth = i < right ? out : out === 'yes' ? 'no' : 'yes';
+      return { ...sample(version, out), truth_label: truth };
+    });
+  const stable = labelled(1, 100, 90);
+  const worse = analyzeStep([...stable, ...labelled(2, 100, 60)], 1, 2, t);
+  assert.equal(worse.decision, 'fail');
+  assert.match(worse.reason, /live accuracy 0.3 > 0.05/);
+  assert.equal(worse.live?.metric, 'accuracy');
+  assert.deepEqual([worse.live?.stable.value, worse.live?.candidate.value], [0.9, 0.6]);
+  // The same drop seen on too few labels is not judged yet; the step passes on its other checks.
+  const early = analyzeStep(
+    [...stable, ...labelled(2, 20, 12), ...Array.from({ length: 40 }, (_, i) => sample(2, i % 2 === 0 ? 'yes' : 'no'))],
+    1,
+    2,
+    t,
+  );
+  assert.equal(early.decision, 'pass');
+  assert.equal(early.live?.candidate.labeled, 20);
+  assert.ok(!early.checks.some((c) => c.name === 'live_accuracy'));
+  // A small drop within the threshold passes; so does a large one that is noise (checked by p-value).
+  assert.equal(analyzeStep([...stable, ...labelled(2, 100, 87)], 1, 2, t).decision, 'pass');
+  const noisy = analyzeStep([...labelled(1, 30, 18), ...labelled(2, 30, 15)], 1, 2, { ...t, minRequests: 1 });
+  assert.equal(noisy.decision, 'pass', noisy.reason);
+  assert.ok(noisy.live!.pValue! > 0.05);
+});
+
+test('live MAE of a regressor: a significant rise past the threshold fails', () => {
+  const t = {
+    minRequests: 20,
+    maxErrorRate: null,
+    maxP99Ms: null,
+    maxP99Ratio: null,
+    maxDistributionShift: null,
+    minLabels: 30,
+    maxMaeIncrease: 0.2,
+  };
+  const regress = (version: number, n: number, err: number): PredictionSample[] =>
+    Array.from({ length: n }, (_, i) => ({
+      ...sample(version, ''),
+      output_label: null,
+      output_value: i,
+      truth_value: i + (i % 2 === 0 ? err : -err) * (1 + (i % 3) / 10),
+    }));
+  const r = analyzeStep([...regress(1, 60, 1), ...regress(2, 60, 2)], 1, 2, t);
+  assert.equal(r.live?.metric, 'mae');
+  assert.equal(r.decision, 'fail');
+  assert.match(r.reason, /live mae 1 > 0.2/);
+  assert.equal(analyzeStep([...regress(1, 60, 1), ...regress(2, 60, 1.1)], 1, 2, t).decision, 'pass');
 });
 
 test('a step waits for enough requests, fails on a large significant shift and passes otherwise', () => {

@@ -12,7 +12,16 @@ export interface CanaryThresholds {
   maxP99Ratio: number | null;
   /** Highest acceptable shift of the candidate's predictions from stable's (0–1; see `shift`). */
   maxDistributionShift: number | null;
+  /** Labelled predictions each version needs in a step before their live metrics are compared. */
+  minLabels?: number;
+  /** Highest acceptable drop of the candidate's live accuracy below stable's, in points (0–1). */
+  maxAccuracyDrop?: number | null;
+  /** Highest acceptable rise of the candidate's live mean absolute error over stable's, as a fraction of it. */
+  maxMaeIncrease?: number | null;
 }
+
+/** Used when a rollout's stored config predates the live-metric thresholds. */
+export const DEFAULT_MIN_LABELS = 30;
 
 export interface VersionStats {
   version: number;
@@ -24,7 +33,7 @@ export interface VersionStats {
 }
 
 export interface Check {
-  name: 'error_rate' | 'p99_latency' | 'p99_ratio' | 'distribution_shift';
+  name: 'error_rate' | 'p99_latency' | 'p99_ratio' | 'distribution_shift' | 'live_accuracy' | 'live_mae';
   value: number | null;
   threshold: number;
   passed: boolean;
@@ -42,8 +51,23 @@ export interface StepAnalysis {
    * two samples come from one distribution. Null when either side has no answers to compare.
    */
   shift: { method: 'tvd' | 'ks'; value: number; pValue: number } | null;
+  /** Live metrics on the step's predictions whose labels have arrived; null when none have. */
+  live: LiveComparison | null;
   checks: Check[];
   reason: string;
+}
+
+/**
+ * Accuracy (classifiers: the output label equals the label sent) or mean absolute error
+ * (regressors) of each version over its labelled, answered requests, and the one-sided p-value
+ * that the candidate is worse than stable: a two-proportion z-test for accuracy, a Welch z-test on
+ * the absolute errors for MAE (both normal approximations, sound at the `minLabels` sizes).
+ */
+export interface LiveComparison {
+  metric: 'accuracy' | 'mae';
+  stable: { labeled: number; value: number | null };
+  candidate: { labeled: number; value: number | null };
+  pValue: number | null;
 }
 
 /** The p-value below which a prediction shift counts as real rather than sampling noise. */
@@ -202,10 +226,71 @@ export function ksStatistic(a: Float64Array, b: Float64Array): number {
   return d;
 }
 
+/** See LiveComparison. */
+export function liveComparison(
+  stable: readonly PredictionSample[],
+  candidate: readonly PredictionSample[],
+): LiveComparison | null {
+  const classified = (xs: readonly PredictionSample[]) =>
+    xs.filter((s) => s.outcome === 'ok' && s.truth_label !== null && s.output_label !== null);
+  const cs = classified(stable);
+  const cc = classified(candidate);
+  if (cs.length > 0 || cc.length > 0) {
+    const hits = (xs: PredictionSample[]) => xs.filter((s) => s.output_label === s.truth_label).length;
+    const [hs, hc] = [hits(cs), hits(cc)];
+    return {
+      metric: 'accuracy',
+      stable: { labeled: cs.length, value: cs.length === 0 ? null : hs / cs.length },
+      candidate: { labeled: cc.length, value: cc.length === 0 ? null : hc / cc.length },
+      pValue: cs.length > 0 && cc.length > 0 ? proportionWorsePValue(hs, cs.length, hc, cc.length) : null,
+    };
+  }
+  const errors = (xs: readonly PredictionSample[]) =>
+    xs
+      .filter((s) => s.outcome === 'ok' && s.truth_value !== null && s.output_value !== null)
+      .map((s) => Math.abs(s.output_value! - s.truth_value!));
+  const es = errors(stable);
+  const ec = errors(candidate);
+  if (es.length === 0 && ec.length === 0) return null;
+  return {
+    metric: 'mae',
+    stable: { labeled: es.length, value: es.length === 0 ? null : mean(es) },
+    candidate: { labeled: ec.length, value: ec.length === 0 ? null : mean(ec) },
+    pValue: es.length > 1 && ec.length > 1 ? meanWorsePValue(es, ec) : null,
+  };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** One-sided p-value that the second proportion (hits b of nb) is below the first (a of na). */
+export function proportionWorsePValue(a: number, na: number, b: number, nb: number): number {
+  const pooled = (a + b) / (na + nb);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb));
+  if (se === 0) return a / na > b / nb ? 0 : 1;
+  return normalCdf(-(a / na - b / nb) / se);
+}
+
+/** One-sided p-value that the mean of `worse` exceeds the mean of `base` (Welch's statistic, normal tail). */
+export function meanWorsePValue(base: readonly number[], worse: readonly number[]): number {
+  const variance = (xs: readonly number[], m: number) => xs.reduce((acc, x) => acc + (x - m) ** 2, 0) / (xs.length - 1);
+  const [mb, mw] = [mean(base), mean(worse)];
+  const se = Math.sqrt(variance(base, mb) / base.length + variance(worse, mw) / worse.length);
+  if (se === 0) return mw > mb ? 0 : 1;
+  return normalCdf(-(mw - mb) / se);
+}
+
+/** The standard normal CDF, through erfc(x) = Q(1/2, x²). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const tail = 0.5 * gammaQ(0.5, x * x);
+  return z < 0 ? tail : 1 - tail;
+}
+
 /**
  * Judges one canary step from the requests of its window: waits until the candidate has served
- * `minRequests`, then fails on the first threshold crossed (error rate, p99 latency, p99 against
- * stable's, prediction shift) and passes otherwise.
+ * `minRequests`, then fails on any threshold crossed (error rate, p99 latency, p99 against
+ * stable's, prediction shift, and, once `minLabels` labels have arrived for each version, live
+ * accuracy or error against stable's) and passes otherwise.
  */
 export function analyzeStep(
   samples: readonly PredictionSample[],
@@ -216,6 +301,10 @@ export function analyzeStep(
   const stable = versionStats(stableVersion, samples);
   const candidate = versionStats(candidateVersion, samples);
   const shift = predictionShift(
+    samples.filter((s) => s.version === stableVersion),
+    samples.filter((s) => s.version === candidateVersion),
+  );
+  const live = liveComparison(
     samples.filter((s) => s.version === stableVersion),
     samples.filter((s) => s.version === candidateVersion),
   );
@@ -247,12 +336,29 @@ export function analyzeStep(
       passed: shift.value <= t.maxDistributionShift || shift.pValue >= SIGNIFICANCE,
     });
   }
+  const minLabels = t.minLabels ?? DEFAULT_MIN_LABELS;
+  if (live && live.stable.labeled >= minLabels && live.candidate.labeled >= minLabels && live.pValue !== null) {
+    // Like the shift: worse by more than the threshold, and significantly so.
+    const significant = live.pValue < SIGNIFICANCE;
+    const [vs, vc] = [live.stable.value!, live.candidate.value!];
+    const limit = live.metric === 'accuracy' ? t.maxAccuracyDrop : t.maxMaeIncrease;
+    if (limit !== null && limit !== undefined) {
+      const value = live.metric === 'accuracy' ? vs - vc : (vc - vs) / Math.max(vs, 1e-12);
+      checks.push({
+        name: live.metric === 'accuracy' ? 'live_accuracy' : 'live_mae',
+        value,
+        threshold: limit,
+        passed: value <= limit || !significant,
+      });
+    }
+  }
   if (candidate.requests < t.minRequests) {
     return {
       decision: 'wait',
       stable,
       candidate,
       shift,
+      live,
       checks,
       reason: `the candidate served ${candidate.requests} of the ${t.minRequests} requests a step needs`,
     };
@@ -260,9 +366,9 @@ export function analyzeStep(
   const failed = checks.filter((c) => !c.passed);
   if (failed.length > 0) {
     const what = failed.map((c) => `${c.name.replace('_', ' ')} ${fmt(c.value)} > ${fmt(c.threshold)}`).join('; ');
-    return { decision: 'fail', stable, candidate, shift, checks, reason: what };
+    return { decision: 'fail', stable, candidate, shift, live, checks, reason: what };
   }
-  return { decision: 'pass', stable, candidate, shift, checks, reason: 'every check passed' };
+  return { decision: 'pass', stable, candidate, shift, live, checks, reason: 'every check passed' };
 }
 
 const fmt = (v: number | null) => (v === null ? 'n/a' : Number(v.toPrecision(4)).toString());

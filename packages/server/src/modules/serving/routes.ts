@@ -61,6 +61,20 @@ const StepRecord = Type.Object({
   shift: Nullable(
     Type.Object({ method: literalUnion(['tvd', 'ks'] as const), value: Type.Number(), pValue: Type.Number() }),
   ),
+  // Absent from steps judged before live metrics existed.
+  live: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          metric: literalUnion(['accuracy', 'mae'] as const),
+          stable: Type.Object({ labeled: Type.Integer(), value: Nullable(Type.Number()) }),
+          candidate: Type.Object({ labeled: Type.Integer(), value: Nullable(Type.Number()) }),
+          pValue: Nullable(Type.Number()),
+        },
+        { description: "Live accuracy or mean absolute error of each version on the step's labelled requests" },
+      ),
+    ),
+  ),
   checks: Type.Array(
     Type.Object({
       name: Type.String(),
@@ -150,6 +164,9 @@ const RolloutBody = Type.Union([
       maxP99Ms: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }))),
       maxP99Ratio: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }))),
       maxDistributionShift: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
+      minLabels: Type.Optional(Type.Integer({ minimum: 2, maximum: 1_000_000 })),
+      maxAccuracyDrop: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
+      maxMaeIncrease: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }))),
     },
     { additionalProperties: false },
   ),
@@ -484,6 +501,42 @@ export function servingRoutes(
           req.query.limit ?? 50,
         ),
       }),
+    );
+    app.post(
+      '/api/v1/projects/:project/deployments/:name/labels',
+      {
+        schema: {
+          operationId: 'addPredictionLabels',
+          tags,
+          summary: 'Send ground truth for logged predictions by request id (developers)',
+          description:
+            'Each label names the request id the inference API returned and either the true class (`label`, for classifiers) or the true number (`value`, for regressors). A label sent again for a request replaces the old one. Canary steps compare the live accuracy (or mean absolute error) of the versions on the requests whose labels have arrived.',
+          params: Params,
+          body: Type.Object(
+            {
+              labels: Type.Array(
+                Type.Object(
+                  {
+                    requestId: Type.String({ minLength: 1, maxLength: 200 }),
+                    label: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+                    value: Type.Optional(Nullable(Type.Number())),
+                  },
+                  { additionalProperties: false },
+                ),
+                { minItems: 1, maxItems: SERVING_LIMITS.labelsPerCall },
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              accepted: Type.Integer({ description: 'Labels stored (one per request id)' }),
+              matched: Type.Integer({ description: 'Of those, requests already in the prediction log' }),
+            }),
+          },
+        },
+      },
+      async (req) => service.addLabels(callerOf(req), req.params.project, req.params.name, req.body.labels),
     );
     app.get(
       '/api/v1/projects/:project/deployments/:name/stats',

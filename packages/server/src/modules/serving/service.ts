@@ -10,16 +10,28 @@ import type { DB, DeploymentRuntime, ReleaseEnvironment, RolloutStatus, RolloutS
 import type { AuditLog, RecordEvent } from '../audit/log.js';
 import type { AccessService } from '../projects/access.js';
 import { forbiddenAddress } from '../webhooks/url-guard.js';
-import { analyzeStep, quantile, type CanaryThresholds, type StepAnalysis } from './analysis.js';
+import { analyzeStep, DEFAULT_MIN_LABELS, quantile, type CanaryThresholds, type StepAnalysis } from './analysis.js';
 import { BATCHING_LIMITS, type BatchingPolicy } from './batching.js';
 import type { ServingPlane } from './plane.js';
-import type { DeploymentStore, DeploymentWithModel, RolloutRow } from './store.js';
+import type { DeploymentStore, DeploymentWithModel, NewLabel, RolloutRow } from './store.js';
 import { canarySplit, checkTraffic, type RoutingKey, type ShadowPolicy, type TrafficSplit } from './traffic.js';
 
 export const DEPLOYMENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const RUNTIMES = ['auto', 'onnx', 'process', 'external'] as const satisfies readonly DeploymentRuntime[];
 export const DEFAULT_STEPS = [1, 10, 50, 100];
-export const SERVING_LIMITS = { predictionsPage: 500, stepSeconds: { min: 1, max: 86_400 }, steps: 10 } as const;
+export const SERVING_LIMITS = {
+  predictionsPage: 500,
+  stepSeconds: { min: 1, max: 86_400 },
+  steps: 10,
+  labelsPerCall: 10_000,
+} as const;
+
+/** Ground truth for one request: a class (`label`) or a number (`value`). */
+export interface LabelInput {
+  requestId: string;
+  label?: string | null;
+  value?: number | null;
+}
 
 export interface ExternalTarget {
   url: string;
@@ -438,6 +450,40 @@ export class ServingService {
     }));
   }
 
+  /**
+   * Stores late ground truth by request id (developers: the pipelines that learn outcomes). A
+   * classifier's label is a class, a regressor's a number; a label sent again replaces the old one.
+   * Labels for request ids not (yet) in the log are kept too: the log is written asynchronously.
+   */
+  async addLabels(caller: Caller, projectName: string, name: string, labels: readonly LabelInput[]) {
+    const d = await this.find(caller, projectName, name, 'developer', null);
+    if (labels.length === 0) throw new InputError('labels must not be empty', 'labels');
+    if (labels.length > SERVING_LIMITS.labelsPerCall)
+      throw new InputError(`at most ${SERVING_LIMITS.labelsPerCall} labels per call`, 'labels');
+    const byId = new Map<string, NewLabel>();
+    labels.forEach((l, i) => {
+      const hasLabel = l.label !== undefined && l.label !== null;
+      const hasValue = l.value !== undefined && l.value !== null;
+      if (hasLabel === hasValue)
+        throw new InputError(`labels[${i}] needs exactly one of label (a class) or value (a number)`, `labels[${i}]`);
+      if (hasValue && !Number.isFinite(l.value))
+        throw new InputError(`labels[${i}].value must be finite`, `labels[${i}].value`);
+      // The last label of a request in one call wins, as a later call's would.
+      byId.set(l.requestId, {
+        request_id: l.requestId,
+        label: hasLabel ? l.label! : null,
+        value: hasValue ? l.value! : null,
+      });
+    });
+    const rows = [...byId.values()];
+    await this.deps.store.upsertLabels(d.id, rows, this.deps.clock.now());
+    const matched = await this.deps.store.countLogged(
+      d.id,
+      rows.map((r) => r.request_id),
+    );
+    return { accepted: rows.length, matched };
+  }
+
   /** Requests, errors and latency per version over the last `minutes`, from the prediction log. */
   async stats(caller: Caller, projectName: string, name: string, minutes: number) {
     const d = await this.find(caller, projectName, name, 'viewer', null);
@@ -690,7 +736,7 @@ export class ServingService {
     caller: Caller,
     projectName: string,
     name: string,
-    min: 'viewer' | 'maintainer',
+    min: 'viewer' | 'developer' | 'maintainer',
     action: string | null,
   ): Promise<DeploymentWithModel> {
     const { project } = await this.deps.access.requireProject(caller, projectName, min, action);
@@ -800,6 +846,9 @@ function canaryConfig(body: Extract<RolloutRequest, { strategy: 'canary' }>): Ca
   const minRequests = body.minRequests ?? 20;
   if (!Number.isInteger(minRequests) || minRequests < 1)
     throw new InputError('minRequests must be a positive integer', 'minRequests');
+  const minLabels = body.minLabels ?? DEFAULT_MIN_LABELS;
+  if (!Number.isInteger(minLabels) || minLabels < 2)
+    throw new InputError('minLabels must be an integer of at least 2', 'minLabels');
   const fraction = (v: number | null | undefined, field: string, dflt: number | null) => {
     if (v === undefined) return dflt;
     if (v === null) return null;
@@ -820,6 +869,9 @@ function canaryConfig(body: Extract<RolloutRequest, { strategy: 'canary' }>): Ca
     maxP99Ms: positive(body.maxP99Ms, 'maxP99Ms', null),
     maxP99Ratio: positive(body.maxP99Ratio, 'maxP99Ratio', 3),
     maxDistributionShift: fraction(body.maxDistributionShift, 'maxDistributionShift', 0.2),
+    minLabels,
+    maxAccuracyDrop: fraction(body.maxAccuracyDrop, 'maxAccuracyDrop', 0.05),
+    maxMaeIncrease: positive(body.maxMaeIncrease, 'maxMaeIncrease', 0.2),
   };
 }
 

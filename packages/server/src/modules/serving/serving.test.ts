@@ -417,6 +417,88 @@ for (const engine of ENGINES) {
       for (let i = 0; i < 10; i++) assert.equal(await servedBy('skew', rows[i]!), 1);
     });
 
+    test("labels that arrive late decide a canary whose predictions look like stable's", async () => {
+      // A balanced mix of rows: stable predicts "1" on half and "0" on the other half, and the flipped
+      // candidate the reverse, so both predict the same label distribution and only the labels
+      // (the CSV's true classes) show the candidate is wrong.
+      const truth = readFileSync(path.join(EVAL, 'binary.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',').at(-1)!.trim());
+      const ones = expected.labels.flatMap((l, i) => (l === 1 ? [i] : []));
+      const zeros = expected.labels.flatMap((l, i) => (l === 0 ? [i] : []));
+      const mix = zeros.slice(0, 32).flatMap((z, i) => [z, ones[i]!]);
+      await deploy({ name: 'late', versions: [{ version: 1, weight: 100 }] });
+
+      // The labels endpoint: bad input is a 400 naming the problem and stores nothing.
+      const L = `${P}/deployments/late/labels`;
+      expectStatus(await req('POST', L, { labels: [] }), 400);
+      const both = await req('POST', L, { labels: [{ requestId: 'r', label: '1', value: 1 }] });
+      expectStatus(both, 400);
+      assert.match(both.json<Json>().error.message, /labels\[0\] needs exactly one of label/);
+      expectStatus(await req('POST', L, { labels: [{ requestId: 'r' }] }), 400);
+      expectStatus(await req('POST', L, { labels: [{ requestId: '', label: '1' }] }), 400);
+      expectStatus(await req('POST', L, { labels: [{ requestId: 'r', label: '1', extra: 1 }] }), 400);
+      const many = Array.from({ length: 10_001 }, (_, i) => ({ requestId: `r${i}`, label: '1' }));
+      expectStatus(await req('POST', L, { labels: many }), 400);
+      expectStatus(
+        await req('POST', `${P}/deployments/nope/labels`, { labels: [{ requestId: 'r', label: '1' }] }),
+        404,
+      );
+      assert.equal(await countRows(app, 'prediction_labels'), 0);
+      // Labels for requests not (yet) logged are kept; the last one sent for a request wins.
+      const early = await ok(
+        'POST',
+        L,
+        {
+          labels: [
+            { requestId: 'not-yet', label: '0' },
+            { requestId: 'not-yet', label: '1' },
+          ],
+        },
+        200,
+      );
+      assert.deepEqual(early, { accepted: 1, matched: 0 });
+
+      await ok(
+        'POST',
+        `${P}/deployments/late/rollouts`,
+        { strategy: 'canary', version: 2, steps: [50, 100], stepSeconds: 3, minRequests: 20, minLabels: 20 },
+        201,
+      );
+      let sent = 0;
+      const rollout = await eventually(
+        async () => {
+          const labels: Json[] = [];
+          for (let k = 0; k < 16; k++) {
+            const i = mix[sent++ % mix.length]!;
+            const res = await inferJson('late', [rows[i]!]);
+            expectStatus(res, 200);
+            labels.push({ requestId: res.headers['x-request-id'], label: truth[i] });
+          }
+          await eventually(async () => {
+            const r = await ok('POST', L, { labels }, 200);
+            return r.matched === labels.length ? true : undefined;
+          }, 'the labelled requests are in the log');
+          const r = await ok('GET', `${P}/deployments/late/rollout`);
+          return r.status === 'running' ? undefined : (r as Json);
+        },
+        'the canary is judged',
+        30_000,
+      );
+      assert.equal(rollout.status, 'aborted', `${rollout.reason} ${JSON.stringify(rollout.analyses)} ${JSON.stringify(rollout.config)}`);
+      assert.match(rollout.reason, /live accuracy/);
+      const step = rollout.analyses[0];
+      assert.ok(step.shift === null || step.shift.value < 0.2, `no prediction shift to see (${step.shift?.value})`);
+      assert.equal(step.live.metric, 'accuracy');
+      assert.ok(step.live.stable.labeled >= 20 && step.live.candidate.labeled >= 20);
+      assert.ok(step.live.stable.value > 0.85, `stable accuracy ${step.live.stable.value}`);
+      assert.ok(step.live.candidate.value < 0.15, `candidate accuracy ${step.live.candidate.value}`);
+      assert.ok(step.live.pValue < 0.001);
+      assert.deepEqual((await ok('GET', `${P}/deployments/late`)).traffic, [{ version: 1, weight: 100 }]);
+    });
+
     test('a healthy canary steps up and is promoted; rollback then returns to the previous stable version', async () => {
       await deploy({ name: 'promo', versions: [{ version: 1, weight: 100 }] });
       await ok(

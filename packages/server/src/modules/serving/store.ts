@@ -43,6 +43,15 @@ export interface PredictionSample {
   latency_ms: number;
   output_label: string | null;
   output_value: number | null;
+  /** The ground truth for this request, once it has arrived (see `upsertLabels`). */
+  truth_label: string | null;
+  truth_value: number | null;
+}
+
+export interface NewLabel {
+  request_id: string;
+  label: string | null;
+  value: number | null;
 }
 
 /**
@@ -274,18 +283,69 @@ export class DeploymentStore {
       .execute();
   }
 
-  /** The served requests of a window, for the canary analysis. */
-  samples(deploymentId: string, from: number, to: number, limit: number): Promise<PredictionSample[]> {
-    return this.db
-      .selectFrom('predictions')
-      .select(['version', 'outcome', 'latency_ms', 'output_label', 'output_value'])
-      .where('deployment_id', '=', deploymentId)
-      .where('created_at', '>=', from)
-      .where('created_at', '<', to)
-      .orderBy('seq', 'desc')
+  /** The served requests of a window with the labels that have arrived for them, for the canary analysis. */
+  async samples(deploymentId: string, from: number, to: number, limit: number): Promise<PredictionSample[]> {
+    const rows = await this.db
+      .selectFrom('predictions as p')
+      .leftJoin('prediction_labels as l', (j) =>
+        j.onRef('l.deployment_id', '=', 'p.deployment_id').onRef('l.request_id', '=', 'p.request_id'),
+      )
+      .select([
+        'p.version',
+        'p.outcome',
+        'p.latency_ms',
+        'p.output_label',
+        'p.output_value',
+        'l.label as truth_label',
+        'l.value as truth_value',
+      ])
+      .where('p.deployment_id', '=', deploymentId)
+      .where('p.created_at', '>=', from)
+      .where('p.created_at', '<', to)
+      .orderBy('p.seq', 'desc')
       .limit(limit)
-      .execute()
-      .then((rows) => rows.map((r) => ({ ...r, version: Number(r.version), latency_ms: Number(r.latency_ms) })));
+      .execute();
+    return rows.map((r) => ({
+      ...r,
+      version: Number(r.version),
+      latency_ms: Number(r.latency_ms),
+      truth_value: r.truth_value === null ? null : Number(r.truth_value),
+    }));
+  }
+
+  /** Stores labels by request id; a label for a request that has one replaces it. */
+  async upsertLabels(deploymentId: string, labels: readonly NewLabel[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      // Chunks keep each statement under the engines' bound-parameter limits.
+      for (let i = 0; i < labels.length; i += 500) {
+        await tx
+          .insertInto('prediction_labels')
+          .values(labels.slice(i, i + 500).map((l) => ({ deployment_id: deploymentId, ...l, created_at: now })))
+          .onConflict((oc) =>
+            oc.columns(['deployment_id', 'request_id']).doUpdateSet((eb) => ({
+              label: eb.ref('excluded.label'),
+              value: eb.ref('excluded.value'),
+              created_at: eb.ref('excluded.created_at'),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  /** How many of these request ids the prediction log holds for the deployment. */
+  async countLogged(deploymentId: string, requestIds: readonly string[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < requestIds.length; i += 500) {
+      const r = await this.db
+        .selectFrom('predictions')
+        .select((eb) => eb.fn.count<string>('request_id').distinct().as('n'))
+        .where('deployment_id', '=', deploymentId)
+        .where('request_id', 'in', requestIds.slice(i, i + 500))
+        .executeTakeFirstOrThrow();
+      n += Number(r.n);
+    }
+    return n;
   }
 
   /** Shadowed requests (the primary's answer and the shadow's), newest first. */

@@ -14,6 +14,7 @@ import {
   canaryProgress,
   checkLabel,
   formatCheck,
+  formatLive,
   formatMs,
   formatNumber,
   formatRate,
@@ -181,7 +182,7 @@ export function RolloutCard({
   );
 }
 
-/** Each judged step: the two versions side by side, the shift, and every check with its verdict. */
+/** Each judged step: the two versions side by side, the shift, live metrics where labels arrived, and every check with its verdict. */
 function AnalysisTable({
   analyses,
   candidate,
@@ -227,6 +228,17 @@ function AnalysisTable({
           </span>
         ) : (
           <span className="muted">{NONE}</span>
+        ),
+    },
+    {
+      key: 'live',
+      header: 'Live metric',
+      width: '11rem',
+      render: (a) =>
+        formatLive(a.live ?? null) ?? (
+          <span className="muted" title="No labels had arrived for this step's requests">
+            {NONE}
+          </span>
         ),
     },
     {

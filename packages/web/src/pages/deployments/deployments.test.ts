@@ -9,6 +9,7 @@ import {
   checkLabel,
   deploymentPath,
   formatCheck,
+  formatLive,
   formatMs,
   formatMsDelta,
   formatNumber,
@@ -114,4 +115,25 @@ test('checks in words and in their own units', () => {
   assert.equal(formatCheck({ name: 'p99_ratio', value: 1.8, threshold: 3, passed: true }), '1.8× ≤ 3×');
   assert.equal(formatCheck({ name: 'p99_latency', value: null, threshold: 50, passed: true }), '— ≤ 50 ms');
   assert.equal(formatCheck({ name: 'distribution_shift', value: 0.31, threshold: 0.2, passed: false }), '0.31 ≤ 0.2');
+  assert.equal(checkLabel('live_accuracy'), 'Live accuracy drop');
+  assert.equal(formatCheck({ name: 'live_accuracy', value: 0.3, threshold: 0.05, passed: false }), '30.0% ≤ 5.0%');
+  assert.equal(
+    formatLive({
+      metric: 'accuracy',
+      stable: { labeled: 200, value: 0.92 },
+      candidate: { labeled: 180, value: 0.61 },
+      pValue: 0.001,
+    }),
+    'accuracy 92.0% / 61.0% (200 / 180 labelled)',
+  );
+  assert.equal(
+    formatLive({
+      metric: 'mae',
+      stable: { labeled: 40, value: 1.25 },
+      candidate: { labeled: 0, value: null },
+      pValue: null,
+    }),
+    'MAE 1.25 / — (40 / 0 labelled)',
+  );
+  assert.equal(formatLive(null), null);
 });

@@ -104,6 +104,8 @@ const CHECK_LABELS: Record<string, string> = {
   p99_latency: 'p99 latency',
   p99_ratio: 'p99 vs stable',
   distribution_shift: 'Distribution shift',
+  live_accuracy: 'Live accuracy drop',
+  live_mae: 'Live MAE rise',
 };
 
 /** A check's name in words; unknown names (a newer server) are shown as they come. */
@@ -118,9 +120,21 @@ export function formatCheck(c: Check): string {
     if (c.name === 'error_rate') return formatRate(v);
     if (c.name === 'p99_latency') return formatMs(v);
     if (c.name === 'p99_ratio') return `${formatNumber(v)}×`;
+    if (c.name === 'live_accuracy' || c.name === 'live_mae') return formatRate(v);
     return formatNumber(v);
   };
   return `${value(c.value)} ≤ ${value(c.threshold)}`;
+}
+
+/**
+ * A step's live metric, stable / candidate, with the labels each was computed on:
+ * `accuracy 92.0% / 61.0% (200 / 180 labelled)`. Null when no labels had arrived.
+ */
+export function formatLive(live: StepAnalysis['live']): string | null {
+  if (!live) return null;
+  const value = (v: number | null) =>
+    v === null ? NONE : live.metric === 'accuracy' ? formatRate(v) : formatNumber(v);
+  return `${live.metric === 'accuracy' ? 'accuracy' : 'MAE'} ${value(live.stable.value)} / ${value(live.candidate.value)} (${live.stable.labeled} / ${live.candidate.labeled} labelled)`;
 }
 
 /**
