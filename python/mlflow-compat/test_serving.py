@@ -12,7 +12,10 @@ library that trained the model:
 - an MLflow pyfunc (scikit-learn) model served by the MLServer process runtime;
 - a canary whose candidate answers very differently is aborted by the server and traffic returns to
   the stable version;
-- bad input through tritonclient is a 400 that names the input; an unknown model is a 404.
+- bad input through tritonclient is a 400 that names the input; an unknown model is a 404;
+- scikit-learn, XGBoost and LightGBM models logged with their own MLflow flavors are converted to
+  ONNX by the conversion job (each in a venv built from the version's requirements), checked on the
+  held-out set, and served.
 
 The process runtime builds a virtualenv with MLServer from PyPI on first use, which takes minutes.
 """
@@ -678,47 +681,35 @@ def test_tritonclient_unknown_model_is_404(server: LiveServer, triton) -> None:
 #    version and served in-process
 
 
-def test_sklearn_pipeline_converted_to_onnx_and_served(server: LiveServer, triton, iris) -> None:
+def _heldout_dataset(api: Hangar, X_test: np.ndarray, y_test: np.ndarray) -> str:
+    """Logs the held-out rows as a CSV artifact and registers it as a dataset; returns its id."""
     import csv
     import os
     import tempfile
 
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "heldout.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow([*COLUMNS, "label"])
+            for row, target in zip(X_test, y_test):
+                w.writerow([repr(float(v)) for v in row] + [int(target)])
+        with mlflow.start_run() as run:
+            mlflow.log_artifact(path, "heldout")
+    uri = f"{run.info.artifact_uri}/heldout/heldout.csv"
+    dataset = api.request("POST", f"/api/v1/projects/{PROJECT}/datasets", {"name": unique("heldout"), "artifactUri": uri})
+    return dataset["dataset"]["datasetId"]
 
-    X_train, X_test, y_train, y_test = iris
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=0.7)).fit(X_train, y_train)
-    model = unique("iris-convert")
-    api = Hangar.bearer(server.url, server.token)
-    signature = infer_signature(pd.DataFrame(X_train, columns=COLUMNS), clf.predict(X_train))
-    with as_admin(server):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "heldout.csv")
-            with open(path, "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow([*COLUMNS, "label"])
-                for row, target in zip(X_test, y_test):
-                    w.writerow([repr(float(v)) for v in row] + [int(target)])
-            with mlflow.start_run() as run:
-                mlflow.log_artifact(path, "heldout")
-        uri = f"{run.info.artifact_uri}/heldout/heldout.csv"
-        dataset = api.request("POST", f"/api/v1/projects/{PROJECT}/datasets", {"name": unique("heldout"), "artifactUri": uri})
-        with mlflow.start_run():
-            info = mlflow.sklearn.log_model(clf, name="model", registered_model_name=model, signature=signature)
-    version = int(info.registered_model_version)
+
+def _convert(api: Hangar, server: LiveServer, model: str, version: int, flavor: str, dataset_id: str) -> int:
+    """Gives the model a held-out set, runs the conversion job and returns the converted version."""
     api.request(
         "PUT",
         f"/api/v1/projects/{PROJECT}/models/{model}/evaluation-spec",
-        {
-            "datasetId": dataset["dataset"]["datasetId"],
-            "task": "multiclass",
-            "labelColumn": "label",
-            "thresholds": [],
-            "championRule": None,
-        },
+        {"datasetId": dataset_id, "task": "multiclass", "labelColumn": "label", "thresholds": [], "championRule": None},
     )
     started = api.request("POST", f"/api/v1/projects/{PROJECT}/models/{model}/versions/{version}/convert")
-    assert started["flavor"] == "sklearn", started
+    assert started["flavor"] == flavor, started
     deadline = time.monotonic() + PROCESS_READY_S
     while True:
         job = api.request("GET", f"/api/v1/jobs/{started['jobId']}")
@@ -730,26 +721,74 @@ def test_sklearn_pipeline_converted_to_onnx_and_served(server: LiveServer, trito
     assert state == "succeeded", f"{job}\n{server.logs()}"
     result = job.get("result") or job.get("job", {}).get("result")
     converted = int(result["version"])
-    assert result["report"]["equivalent"] is True
+    assert result["report"]["equivalent"] is True, result
     assert result["report"]["maxAbsDiff"] <= 1e-4
     assert result["report"]["labelAgreement"] == 1.0
     tags = mlflow.MlflowClient().get_model_version(model, str(converted)).tags
     assert tags["hangar.converted_from"] == str(version)
+    return converted
 
-    d = deploy(api, server, model, [(converted, 100)])
+
+def _serves_like(api: Hangar, server: LiveServer, triton, model: str, version: int, clf: Any, X: np.ndarray) -> None:
+    """The converted version, deployed, answers tritonclient as the original model does."""
+    d = deploy(api, server, model, [(version, 100)])
     try:
         meta = triton.get_model_metadata(d["name"], headers=auth(server))
         assert meta["platform"] == "onnxruntime_onnx", meta
         inp = meta["inputs"][0]
-        res = triton.infer(d["name"], [infer_input(inp["name"], X_test.astype(np.float32), "FP32")], headers=auth(server))
+        res = triton.infer(d["name"], [infer_input(inp["name"], X.astype(np.float32), "FP32")], headers=auth(server))
         outputs = {o["name"]: res.as_numpy(o["name"]) for o in res.get_response()["outputs"]}
         labels = next(v for v in outputs.values() if v.dtype.kind in "iu")
         proba = next(v for v in outputs.values() if v.dtype.kind == "f" and v.ndim == 2)
-        np.testing.assert_array_equal(labels.reshape(-1), clf.predict(X_test))
-        assert_close(proba, clf.predict_proba(X_test), "converted probabilities")
+        np.testing.assert_array_equal(labels.reshape(-1), clf.predict(X))
+        assert_close(proba, clf.predict_proba(X), "converted probabilities")
     finally:
         undeploy(api, d["name"])
+
+
+def test_sklearn_pipeline_converted_to_onnx_and_served(server: LiveServer, triton, iris) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test = iris
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=0.7)).fit(X_train, y_train)
+    model = unique("iris-convert")
+    api = Hangar.bearer(server.url, server.token)
+    signature = infer_signature(pd.DataFrame(X_train, columns=COLUMNS), clf.predict(X_train))
+    with as_admin(server):
+        dataset_id = _heldout_dataset(api, X_test, y_test)
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(clf, name="model", registered_model_name=model, signature=signature)
+        version = int(info.registered_model_version)
+        converted = _convert(api, server, model, version, "sklearn", dataset_id)
+    _serves_like(api, server, triton, model, converted, clf, X_test)
 
     # A version that is ONNX already is refused, naming why.
     with pytest.raises(Exception, match="ONNX model already"):
         api.request("POST", f"/api/v1/projects/{PROJECT}/models/{model}/versions/{converted}/convert")
+
+
+@pytest.mark.parametrize("flavor", ["xgboost", "lightgbm"])
+def test_boosted_trees_converted_to_onnx_and_served(server: LiveServer, triton, iris, flavor: str) -> None:
+    # Logged with their own MLflow flavors; the conversion job converts them with onnxmltools in a
+    # venv built from the version's requirements, checks them on the held-out set, and they serve.
+    X_train, X_test, y_train, y_test = iris
+    X32 = X_train.astype(np.float32)
+    model = unique(f"iris-{flavor}")
+    api = Hangar.bearer(server.url, server.token)
+    with as_admin(server):
+        dataset_id = _heldout_dataset(api, X_test, y_test)
+        with mlflow.start_run():
+            if flavor == "xgboost":
+                import xgboost
+
+                clf = xgboost.XGBClassifier(n_estimators=20, max_depth=3, random_state=0).fit(X32, y_train)
+                info = mlflow.xgboost.log_model(clf, name="model", registered_model_name=model)
+            else:
+                import lightgbm
+
+                clf = lightgbm.LGBMClassifier(n_estimators=20, num_leaves=7, random_state=0, verbose=-1).fit(X32, y_train)
+                info = mlflow.lightgbm.log_model(clf, name="model", registered_model_name=model)
+        version = int(info.registered_model_version)
+        converted = _convert(api, server, model, version, flavor, dataset_id)
+    _serves_like(api, server, triton, model, converted, clf, X_test)

@@ -365,28 +365,31 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   gates.setListener(releases);
   const deploymentStore = new DeploymentStore(database.db);
   const servingMetrics = new ServingMetrics(metrics.registry);
-  const plane = hasRole(config, 'serving')
-    ? new ServingPlane(
-        deploymentStore,
-        new ArtifactVersionLoader({
-          artifacts: artifactStore,
-          pythonEnvs,
-          workRoot: path.join(config.dataDir, 'work', 'serving'),
-          log: (msg, details) => http.log.info(details, msg),
-        }),
-        new PredictionLog(
-          database.engine === 'sqlite' && config.db !== 'sqlite::memory:'
-            ? sqliteWorkerSink(config.db.slice('sqlite:'.length))
-            : storeSink(deploymentStore),
-          http.log,
-          { onDropped: (n) => servingMetrics.logDropped(n) },
-        ),
-        servingMetrics,
-        clock,
+  const newPlane = () =>
+    new ServingPlane(
+      deploymentStore,
+      new ArtifactVersionLoader({
+        artifacts: artifactStore,
+        pythonEnvs,
+        workRoot: path.join(config.dataDir, 'work', 'serving'),
+        log: (msg, details) => http.log.info(details, msg),
+      }),
+      new PredictionLog(
+        database.engine === 'sqlite' && config.db !== 'sqlite::memory:'
+          ? sqliteWorkerSink(config.db.slice('sqlite:'.length))
+          : storeSink(deploymentStore),
         http.log,
-        { pollMs: config.servingPollMs },
-      )
-    : null;
+        { onDropped: (n) => servingMetrics.logDropped(n) },
+      ),
+      servingMetrics,
+      clock,
+      http.log,
+      { pollMs: config.servingPollMs },
+    );
+  const plane = hasRole(config, 'serving') ? newPlane() : null;
+  // A worker without the serving role runs the staging tests of releases on a plane of its own,
+  // which loads only the deployment under test, and only for the test.
+  const releasePlane = plane ?? (hasRole(config, 'worker') ? newPlane() : null);
   const serving = new ServingService({
     db: database.db,
     store: deploymentStore,
@@ -413,7 +416,8 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
       store: deploymentStore,
       gates: gateStore,
       artifacts: artifactStore,
-      plane,
+      plane: releasePlane,
+      privatePlane: releasePlane !== null && releasePlane !== plane,
       jobs: jobStore,
       wake: () => worker?.wake(),
     }),
@@ -751,7 +755,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         if (canaryTimer) clearInterval(canaryTimer);
         await worker?.stop(config.shutdownGraceMs);
         await http.close();
-        await plane?.close();
+        await releasePlane?.close();
         await authenticator.flushTokenUses().catch(() => {});
         await audit.stop();
         await artifactStore.close();

@@ -169,6 +169,11 @@ export class ServingPlane {
     await this.log.close();
   }
 
+  /** Stops serving a deployment here until its next refresh (a private plane after a staging test). */
+  forget(name: string): void {
+    this.unload(name);
+  }
+
   get(name: string): LiveDeployment | undefined {
     return this.live.get(name);
   }

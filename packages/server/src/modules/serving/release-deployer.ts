@@ -36,8 +36,12 @@ export interface ReleaseDeployDeps {
   store: DeploymentStore;
   gates: GateStore;
   artifacts: ArtifactStore;
-  /** The worker's own data plane: the staging test runs through it. */
+  /**
+   * The data plane the staging test runs through: this process's serving plane, or (a worker
+   * without the serving role) a private one that loads the deployment under test only for the test.
+   */
   plane: ServingPlane | null;
+  privatePlane: boolean;
   jobs: JobStore;
   wake: () => void;
 }
@@ -105,15 +109,17 @@ async function deploy(deps: ReleaseDeployDeps, ctx: JobContext<Payload>): Promis
     return fail(`packaging failed: ${(err as Error).message}`);
   }
   if (r.status === 'approved') await deps.releases.deploymentStep(r.id, 'deploying', `packaged at ${bundle}`);
-  if (!deps.plane) {
-    return fail(
-      "the staging test runs through the worker's own data plane: run workers with --role all, or api+serving+worker together",
-    );
-  }
+  if (!deps.plane)
+    return fail('this process cannot run the staging test: it has neither the worker nor the serving role');
 
   const staging = await ensureServing(deps, r, 'staging', version, say);
   if ('failure' in staging) return fail(`staging: ${staging.failure}`);
-  const report = await integrationTest(deps, r, staging.name, version);
+  let report: IntegrationReport;
+  try {
+    report = await integrationTest(deps, r, staging.name, version);
+  } finally {
+    if (deps.privatePlane) deps.plane.forget(staging.name);
+  }
   say(`staging test: ${report.summary}`);
   if (!report.passed) return fail(`staging test failed: ${report.summary}`);
   if (r.environment === 'staging') {
@@ -149,7 +155,8 @@ async function deploy(deps: ReleaseDeployDeps, ctx: JobContext<Payload>): Promis
 
 /**
  * Makes the model's deployment in `environment` serve `version` with all traffic (creating it on
- * first use, named after the model) and waits until this process's plane serves it.
+ * first use, named after the model) and waits until this process's plane serves it. A worker with
+ * a private plane loads staging into it for the test and does not wait for production.
  */
 async function ensureServing(
   deps: ReleaseDeployDeps,
@@ -176,6 +183,14 @@ async function ensureServing(
     }
   } catch (err) {
     return { failure: (err as Error).message };
+  }
+  if (deps.privatePlane) {
+    // Serving replicas apply the change by polling; this worker loads staging only, to test it.
+    if (environment === 'production') {
+      say(`${environment}: deployment ${name} → version ${version}; serving replicas apply it as they poll`);
+      return { name };
+    }
+    await deps.plane!.refresh(name);
   }
   say(`${environment}: deployment ${name} → version ${version}, waiting until it serves`);
   const deadline = Date.now() + READY_TIMEOUT_MS;
