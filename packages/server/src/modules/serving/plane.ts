@@ -234,7 +234,7 @@ export class ServingPlane {
       throw new ModelFailedError(`version ${version} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     const record = this.record(d, version, route, requestId, performance.now() - started, inputs, result, null);
-    const shadowed = d.shadow && pinned === null && d.shadow.version !== version && this.shadow(d, record, outputs);
+    const shadowed = d.shadow && pinned === null && d.shadow.version !== version && this.shadow(d, record, inputs, outputs);
     if (!shadowed) this.log.append(record);
     return { version, route, outputs: result };
   }
@@ -281,7 +281,12 @@ export class ServingPlane {
    * may be in flight. Its answer goes into the primary's log record, which is appended once the
    * shadow has answered (so one row holds both). False when no copy was sent.
    */
-  private shadow(d: LiveDeployment, record: PredictionRecord, outputs: readonly string[] | undefined): boolean {
+  private shadow(
+    d: LiveDeployment,
+    record: PredictionRecord,
+    inputs: readonly Tensor[],
+    outputs: readonly string[] | undefined,
+  ): boolean {
     const policy = d.shadow!;
     if (policy.percent < 100 && Math.random() * 100 >= policy.percent) return false;
     const loaded = d.versions.get(policy.version);
@@ -297,7 +302,7 @@ export class ServingPlane {
     }
     this.shadowInFlight++;
     runner.submit({
-      inputs: record.inputs!,
+      inputs,
       outputs,
       done: (result, err, ms) => {
         this.shadowInFlight--;
