@@ -121,3 +121,20 @@ export async function createLoggedModel(
   );
   return res.model.info.model_id;
 }
+
+/** Uploads a file into a run's artifacts through the native API (as the admin unless `headers` say otherwise). */
+export async function putRunArtifact(
+  app: HangarApp,
+  runId: string,
+  artifactPath: string,
+  content: Buffer | string,
+  headers: Record<string, string> = adminAuth,
+): Promise<void> {
+  const res = await app.http.inject({
+    method: 'PUT',
+    url: `/api/v1/runs/${runId}/artifacts/file?path=${encodeURIComponent(artifactPath)}`,
+    headers: { ...headers, 'content-type': 'application/octet-stream' },
+    payload: Buffer.from(content),
+  });
+  assert.ok(res.statusCode < 300, `upload ${artifactPath}: ${res.statusCode} ${res.body}`);
+}

@@ -21,7 +21,7 @@ import {
   grant,
   type Headers,
 } from '../../testing/identity-fixtures.js';
-import { createExperiment } from '../../testing/tracking-fixtures.js';
+import { createExperiment, putRunArtifact } from '../../testing/tracking-fixtures.js';
 import { adminAuth, buildTestApp } from '../../testing/test-app.js';
 
 type Json = Record<string, unknown>;
@@ -524,15 +524,7 @@ for (const engine of ENGINES) {
       const experimentId = await createExperiment(app, S, 'scn-exp');
       const runId = ((await ok('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId })).run as Json)
         .info as Json;
-      const upload = async (p: string, content: Buffer | string) => {
-        const res = await app.http.inject({
-          method: 'PUT',
-          url: `/api/v1/runs/${String(runId.run_id)}/artifacts/file?path=${encodeURIComponent(p)}`,
-          headers: { ...adminAuth, 'content-type': 'application/octet-stream' },
-          payload: Buffer.from(content),
-        });
-        assert.ok(res.statusCode < 300, `upload ${p}: ${res.body}`);
-      };
+      const upload = (p: string, content: Buffer | string) => putRunArtifact(app, String(runId.run_id), p, content);
       await upload('onnx/MLmodel', ONNX_MLMODEL);
       await upload('onnx/model.onnx', readFileSync(path.join(FIXTURES, 'binary.onnx')));
       await upload('data/heldout.csv', readFileSync(path.join(FIXTURES, 'binary.csv')));

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { HangarApp } from '../../app.js';
 import { createTestStore, ENGINES, type TestStore } from '../../testing/engines.js';
 import { call, eventually, expectStatus } from '../../testing/identity-fixtures.js';
+import { putRunArtifact } from '../../testing/tracking-fixtures.js';
 import { adminAuth, buildTestApp } from '../../testing/test-app.js';
 
 const EVAL = path.join(import.meta.dirname, '../evaluation/fixtures');
@@ -35,15 +36,7 @@ async function ok(app: HangarApp, method: 'GET' | 'POST' | 'PUT', url: string, b
 async function seedChurn(app: HangarApp): Promise<void> {
   const experimentId = (await ok(app, 'POST', `${ML}/experiments/create`, { name: 'releases' })).experiment_id;
   const runId = (await ok(app, 'POST', `${ML}/runs/create`, { experiment_id: experimentId })).run.info.run_id;
-  const upload = async (p: string, content: Buffer | string) => {
-    const res = await app.http.inject({
-      method: 'PUT',
-      url: `/api/v1/runs/${runId}/artifacts/file?path=${encodeURIComponent(p)}`,
-      headers: { ...adminAuth, 'content-type': 'application/octet-stream' },
-      payload: Buffer.from(content),
-    });
-    assert.ok(res.statusCode < 300, `upload ${p}: ${res.statusCode} ${res.body}`);
-  };
+  const upload = (p: string, content: Buffer | string) => putRunArtifact(app, runId, p, content);
   await upload('good/MLmodel', ONNX_MLMODEL);
   await upload('good/model.onnx', readFileSync(path.join(EVAL, 'binary.onnx')));
   await upload('flipped/MLmodel', ONNX_MLMODEL);

@@ -21,6 +21,7 @@ import {
   grant,
   type Headers,
 } from '../../testing/identity-fixtures.js';
+import { putRunArtifact } from '../../testing/tracking-fixtures.js';
 import { adminAuth, buildTestApp } from '../../testing/test-app.js';
 
 const EVAL = path.join(import.meta.dirname, '../evaluation/fixtures');
@@ -63,15 +64,7 @@ for (const engine of ENGINES) {
       expectStatus(res, status, `${method} ${url}`);
       return res.json<Json>();
     };
-    const upload = async (p: string, content: Buffer | string) => {
-      const res = await app.http.inject({
-        method: 'PUT',
-        url: `/api/v1/runs/${runId}/artifacts/file?path=${encodeURIComponent(p)}`,
-        headers: { ...adminAuth, 'content-type': 'application/octet-stream' },
-        payload: Buffer.from(content),
-      });
-      assert.ok(res.statusCode < 300, `upload ${p}: ${res.statusCode} ${res.body}`);
-    };
+    const upload = (p: string, content: Buffer | string) => putRunArtifact(app, runId, p, content);
     const deploy = async (body: Json) => {
       await ok('POST', `${P}/deployments`, { environment: 'production', model: 'clf', ...body }, 201);
       return eventually(
@@ -487,7 +480,11 @@ for (const engine of ENGINES) {
         'the canary is judged',
         30_000,
       );
-      assert.equal(rollout.status, 'aborted', `${rollout.reason} ${JSON.stringify(rollout.analyses)} ${JSON.stringify(rollout.config)}`);
+      assert.equal(
+        rollout.status,
+        'aborted',
+        `${rollout.reason} ${JSON.stringify(rollout.analyses)} ${JSON.stringify(rollout.config)}`,
+      );
       assert.match(rollout.reason, /live accuracy/);
       const step = rollout.analyses[0];
       assert.ok(step.shift === null || step.shift.value < 0.2, `no prediction shift to see (${step.shift?.value})`);
