@@ -234,7 +234,8 @@ export class ServingPlane {
       throw new ModelFailedError(`version ${version} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     const record = this.record(d, version, route, requestId, performance.now() - started, inputs, result, null);
-    const shadowed = d.shadow && pinned === null && d.shadow.version !== version && this.shadow(d, record, inputs, outputs);
+    const shadowed =
+      d.shadow && pinned === null && d.shadow.version !== version && this.shadow(d, record, inputs, outputs);
     if (!shadowed) this.log.append(record);
     return { version, route, outputs: result };
   }
