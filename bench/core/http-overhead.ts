@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { spawnServer, stopAll, type Child } from './lib/children.js';
 import { buildServer, REPO_ROOT, startHangar, tempDir } from './lib/hangar.js';
-import { measure, medianOf, type LoadSettings, type Measured } from './lib/load.js';
+import { measure, medianOf, printRunNotes, type LoadSettings, type Measured } from './lib/load.js';
 import { coreCount, hasTaskset, pinProcess } from './lib/proc.js';
 import { unquietRuns } from './lib/quiet.js';
 import { heading, isMain, line, num, table, target } from './lib/report.js';
@@ -148,15 +148,7 @@ export async function runHttpOverhead(): Promise<void> {
         `CPU-per-request overhead ${pct(cpuOverhead(meH, meSql))}`,
     );
     const all = [meB, meSql, meH, hzB, hzH];
-    if (all.some((m) => m.loadgenCores > 0.9)) {
-      line('note: the load generator used > 90% of its core in some case: that req/s is a lower bound of the server');
-    }
-    if (unquietRuns() > unquiet0) {
-      line(`note: ${unquietRuns() - unquiet0} run(s) started although the machine was busy for 30 s (shared machine)`);
-    }
-    if (all.some((m) => m.otherCores > 0.2)) {
-      line('note: other processes used > 0.2 cores during some runs: throughput is disturbed; CPU/request is steadier');
-    }
+    printRunNotes(all, unquiet0);
     target(
       'authenticated no-op overhead < 15%',
       meOverhead < OVERHEAD_TARGET,

@@ -7,6 +7,7 @@ import { stopAll, type Child } from '../core/lib/children.js';
 import { buildServer, startHangar, tempDir } from '../core/lib/hangar.js';
 import { coreCount, hasTaskset, pinProcess, treeMemory } from '../core/lib/proc.js';
 import { unquietRuns, waitForQuiet } from '../core/lib/quiet.js';
+import { printRunNotes } from '../core/lib/load.js';
 import { heading, isMain, line, mb, median, num, table, target } from '../core/lib/report.js';
 import {
   deploy,
@@ -432,15 +433,7 @@ export async function runServing(): Promise<void> {
       ]),
     ]);
     const all = [...runs.values()].flat().concat(half, halfBare);
-    if (all.some((x) => x.loadgenCores > 0.9)) {
-      line('note: the load generator used > 90% of its core in some run: that req/s is a lower bound of the server');
-    }
-    if (unquietRuns() > unquiet0) {
-      line(`note: ${unquietRuns() - unquiet0} run(s) started although the machine was busy for 30 s (shared machine)`);
-    }
-    if (all.some((x) => x.otherCores > 0.2)) {
-      line('note: other processes used > 0.2 cores during some runs: throughput is disturbed; CPU/request is steadier');
-    }
+    printRunNotes(all, unquiet0);
     line();
     target(
       `Hangar V2 >= ${T.vsMlflow}x mlflow models serve`,

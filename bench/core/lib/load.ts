@@ -1,8 +1,8 @@
 import autocannon from 'autocannon';
 import type { Child } from './children.js';
 import { coreCount, cpuSeconds, machineCpu } from './proc.js';
-import { waitForQuiet } from './quiet.js';
-import { median } from './report.js';
+import { unquietRuns, waitForQuiet } from './quiet.js';
+import { line, median } from './report.js';
 
 export interface LoadSettings {
   connections: number;
@@ -22,7 +22,26 @@ export interface Measured {
   serverCores: number;
   loadgenCores: number;
   otherCores: number;
+  /** Non-2xx answers, connection errors and timeouts. */
   bad: number;
+}
+
+/**
+ * Prints what may have disturbed a benchmark's runs: a saturated load generator, runs started on a
+ * busy machine (since `unquietBefore`, from `unquietRuns()`), other processes taking CPU.
+ */
+export function printRunNotes(all: readonly Measured[], unquietBefore: number): void {
+  if (all.some((m) => m.loadgenCores > 0.9)) {
+    line('note: the load generator used > 90% of its core in some run: that req/s is a lower bound of the server');
+  }
+  if (unquietRuns() > unquietBefore) {
+    line(
+      `note: ${unquietRuns() - unquietBefore} run(s) started although the machine was busy for 30 s (shared machine)`,
+    );
+  }
+  if (all.some((m) => m.otherCores > 0.2)) {
+    line('note: other processes used > 0.2 cores during some runs: throughput is disturbed; CPU/request is steadier');
+  }
 }
 
 /** One warm-up run (discarded), then one measured run against `url`, with CPU accounting around it. */

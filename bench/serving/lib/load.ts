@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import type { Child } from '../../core/lib/children.js';
 import { coreCount, cpuSeconds, machineCpu, processTree } from '../../core/lib/proc.js';
 import { waitForQuiet } from '../../core/lib/quiet.js';
+import type { Measured as CoreMeasured } from '../../core/lib/load.js';
 import { median } from '../../core/lib/report.js';
 
 /*
@@ -35,19 +36,9 @@ export interface LoadSettings {
   rate?: number;
 }
 
-export interface Measured {
-  rps: number;
+/** Core's figures plus the request count; the CPU figures cover the server's whole process tree. */
+export interface Measured extends CoreMeasured {
   requests: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** CPU the server's process tree used per request. */
-  serverCpuUsPerReq: number;
-  /** Cores' worth used by the server tree, by this process (the load generator) and by everything else. */
-  serverCores: number;
-  loadgenCores: number;
-  otherCores: number;
-  /** Non-2xx answers, connection errors and timeouts. */
-  bad: number;
 }
 
 interface CannonOptions {
