@@ -232,8 +232,11 @@ test(
       );
       await page.getByRole('button', { name: 'Reset' }).click();
       await critical.waitFor();
+      // The owner and stage filters are the list API's: the server answers only matching models.
+      const ownerAsked = page.waitForRequest((r) => new URL(r.url()).searchParams.get('ownerTeam') === 'growth');
       await page.getByTestId('owner-filter').selectOption('growth');
       await page.waitForURL(/owner=growth/);
+      await ownerAsked;
       assert.deepEqual(
         await until(
           () => modelNames(page),
@@ -243,8 +246,10 @@ test(
         [LOW],
       );
       await page.getByTestId('owner-filter').selectOption('');
+      const stageAsked = page.waitForRequest((r) => new URL(r.url()).searchParams.get('stage') === 'Staging');
       await page.getByTestId('stage-filter').selectOption('Staging');
       await page.waitForURL(/stage=Staging/);
+      await stageAsked;
       assert.deepEqual(
         await until(
           () => modelNames(page),

@@ -13,7 +13,7 @@ import {
   latestByStage,
   layoutLineage,
   lineageNodePath,
-  matchesLocalFilters,
+  listQuery,
   modelPath,
   modelTabPath,
   NODE_WIDTH,
@@ -79,12 +79,14 @@ test('filters round-trip through the URL; empty ones are left out', () => {
   assert.equal(filtersFromSearch(new URLSearchParams('stage=nope')).stage, '');
 });
 
-test('owner and stage filter the loaded models; latest versions are listed by stage', () => {
+test('the list query carries grammar, owner team and stage; latest versions are listed by stage', () => {
+  assert.deepEqual(listQuery({ filter: '', tag: '', owner: '', stage: '' }), {});
+  assert.deepEqual(listQuery({ filter: "name LIKE 'f%'", tag: 'team=risk', owner: ' risk ', stage: 'Production' }), {
+    filter: "name LIKE 'f%' AND tags.team = 'risk'",
+    ownerTeam: 'risk',
+    stage: 'Production',
+  });
   const m = model({ latestVersions: [version(4, 'None'), version(3, 'Production'), version(2, 'Archived')] });
-  assert.ok(matchesLocalFilters(m, { owner: '', stage: '' }));
-  assert.ok(matchesLocalFilters(m, { owner: 'risk', stage: 'Production' }));
-  assert.ok(!matchesLocalFilters(m, { owner: 'growth', stage: '' }));
-  assert.ok(!matchesLocalFilters(m, { owner: '', stage: 'Staging' }));
   assert.deepEqual(latestByStage(m), [
     { stage: 'Production', version: 3 },
     { stage: 'None', version: 4 },
@@ -137,11 +139,13 @@ test('lineage nodes link to their pages', () => {
     '/models/churn/fraud/versions/2',
   );
   assert.equal(lineageNodePath(n('release:r1', 'release', { model: 'fraud' })), '/models/churn/fraud/releases');
+  assert.equal(lineageNodePath(n('deployment:fraud-prod', 'deployment')), '/deployments/fraud-prod');
 });
 
 test('the lineage layout puts kinds in columns left to right and keeps linked nodes level', () => {
   const layout = layoutLineage({
     nodes: [
+      { id: 'deployment:d', kind: 'deployment' },
       { id: 'release:r', kind: 'release' },
       { id: 'model_version:m/1', kind: 'model_version' },
       { id: 'run:b', kind: 'run' },
@@ -154,23 +158,24 @@ test('the lineage layout puts kinds in columns left to right and keeps linked no
       { from: 'dataset:y', to: 'run:a' },
       { from: 'run:b', to: 'model_version:m/1' },
       { from: 'model_version:m/1', to: 'release:r' },
+      { from: 'release:r', to: 'deployment:d' },
       { from: 'model_version:m/1', to: 'dataset:y' },
       { from: 'run:a', to: 'nowhere' },
       { from: 'dataset:x', to: 'model_version:m/1' },
     ],
   });
   const at = new Map(layout.nodes.map((n) => [n.id, n]));
-  // No logged models: four columns, in kind order.
+  // No logged models: five columns, in kind order.
   assert.deepEqual(
-    ['dataset:x', 'run:a', 'model_version:m/1', 'release:r'].map((id) => at.get(id)!.column),
-    [0, 1, 2, 3],
+    ['dataset:x', 'run:a', 'model_version:m/1', 'release:r', 'deployment:d'].map((id) => at.get(id)!.column),
+    [0, 1, 2, 3, 4],
   );
   assert.ok(at.get('run:a')!.x > at.get('dataset:x')!.x + NODE_WIDTH);
   // Each run sits level with the dataset it read (sorted by barycentre, not by name).
   assert.equal(at.get('run:b')!.y, at.get('dataset:x')!.y);
   assert.equal(at.get('run:a')!.y, at.get('dataset:y')!.y);
   // The edge to an unknown node is dropped; the one back to a dataset is drawn as backward.
-  assert.equal(layout.edges.length, 6);
+  assert.equal(layout.edges.length, 7);
   assert.deepEqual(
     layout.edges.filter((e) => e.backward).map((e) => e.to),
     ['dataset:y'],

@@ -1,7 +1,7 @@
 // Helpers for the model registry pages: portal paths, the models list's filters (MLflow's search
-// grammar where the server has it, the rest applied to the loaded models), and reading versions
-// for display. No DOM or React here, so the unit tests run them in Node.
+// grammar, owner team and stage, all applied by the server), and reading versions for display. No DOM or React here, so the unit tests run them in Node.
 import type { GetReleaseResponse, ModelVersion, RegisteredModel } from '@hangar/sdk';
+import { deploymentPath } from './pages/deployments/deployments.js';
 import { datasetPath, loggedModelPath, quoteKey, runPath } from './tracking.js';
 
 export type Stage = ModelVersion['stage'];
@@ -48,9 +48,9 @@ export interface ModelFilters {
   filter: string;
   /** `key=value` or just `key`, turned into a grammar clause on `tags.<key>` (server side). */
   tag: string;
-  /** An owner team's name (applied to the loaded models: the search API has no owner field). */
+  /** An owner team's name (the list API's `ownerTeam`). */
   owner: string;
-  /** Models with a version in this stage (applied to the loaded models, from their latest versions). */
+  /** Models with a version in this stage (the list API's `stage`). */
   stage: Stage | '';
 }
 
@@ -110,11 +110,15 @@ export function serverFilter(f: Pick<ModelFilters, 'filter' | 'tag'>): string | 
   return parts.length ? parts.join(' AND ') : undefined;
 }
 
-/** Whether a loaded model passes the filters the server does not apply (owner, stage). */
-export function matchesLocalFilters(m: RegisteredModel, f: Pick<ModelFilters, 'owner' | 'stage'>): boolean {
-  if (f.owner && m.ownerTeam !== f.owner) return false;
-  if (f.stage && !m.latestVersions.some((v) => v.stage === f.stage)) return false;
-  return true;
+/** The models list API's query for the filters (the grammar, the owner team and the stage). */
+export function listQuery(f: ModelFilters): { filter?: string; ownerTeam?: string; stage?: Stage } {
+  const filter = serverFilter(f);
+  const owner = f.owner.trim();
+  return {
+    ...(filter ? { filter } : {}),
+    ...(owner ? { ownerTeam: owner } : {}),
+    ...(f.stage ? { stage: f.stage } : {}),
+  };
 }
 
 /** The newest version per stage, in `STAGES` order (a model has at most one per stage here). */
@@ -211,10 +215,17 @@ export type ReleaseDetail = GetReleaseResponse;
 
 // ---------- Lineage graph layout ----------
 
-export type LineageKind = 'dataset' | 'run' | 'logged_model' | 'model_version' | 'release';
+export type LineageKind = 'dataset' | 'run' | 'logged_model' | 'model_version' | 'release' | 'deployment';
 
 /** Left to right: what a version is made from, then what was made of it. */
-export const LINEAGE_COLUMNS: readonly LineageKind[] = ['dataset', 'run', 'logged_model', 'model_version', 'release'];
+export const LINEAGE_COLUMNS: readonly LineageKind[] = [
+  'dataset',
+  'run',
+  'logged_model',
+  'model_version',
+  'release',
+  'deployment',
+];
 
 export interface LayoutInput {
   nodes: readonly { id: string; kind: LineageKind }[];
@@ -373,7 +384,7 @@ const text = (v: Attribute | undefined): string | null => (typeof v === 'string'
 
 /**
  * The portal page of a lineage node: a dataset version's page, a run's, a logged model's, a model
- * version's, or the release history of a release's model. Null when the node lacks what the path
+ * version's, the release history of a release's model, or a deployment's page. Null when the node lacks what the path
  * needs (the graph still shows it, unlinked).
  */
 export function lineageNodePath(n: LineageNodeRef): string | null {
@@ -399,6 +410,8 @@ export function lineageNodePath(n: LineageNodeRef): string | null {
       const model = text(a.model);
       return model ? modelTabPath(n.project, model, 'releases') : null;
     }
+    case 'deployment':
+      return id ? deploymentPath(id) : null;
   }
 }
 

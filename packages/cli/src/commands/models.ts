@@ -194,6 +194,11 @@ function factsOf(n: LineageNode): string {
       add('', a.environment);
       add('', a.status);
       break;
+    case 'deployment':
+      add('', a.environment);
+      add('', a.status);
+      add('traffic', a.traffic);
+      break;
   }
   return parts.join(', ');
 }
@@ -391,7 +396,7 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
   withGlobalOptions(
     models
       .command('lineage')
-      .description("a version's lineage: datasets, runs, logged models, copies, releases")
+      .description("a version's lineage: datasets, runs, logged models, copies, releases, deployments")
       .argument('<name>', 'the registered model')
       .argument('<version>', 'the version number')
       .addOption(projectOption())

@@ -242,6 +242,76 @@ for (const engine of ENGINES) {
         })
         .execute();
 
+      // Deployments as the serving module writes them, each with its traffic revisions. churn-prod
+      // served v1 (which the release put there), then a 90/10 split with v2 (deployed by hand);
+      // churn-staging serves v2 with a shadow copy to v1 (a shadow answers no one: not served).
+      // An external runtime at a closed port: the data plane's load fails fast and marks it failed,
+      // as it is written here (so the status read below does not race that load).
+      const deployment = async (
+        name: string,
+        environment: 'staging' | 'production',
+        revisions: { traffic: { version: number; weight: number }[]; shadow?: { version: number; percent: number } }[],
+      ) => {
+        const id = `dep-${randomUUID()}`;
+        const last = revisions[revisions.length - 1]!;
+        await db
+          .insertInto('deployments')
+          .values({
+            id,
+            name,
+            project_id: churnProject.project_id,
+            model_id: churn.id,
+            environment,
+            runtime: 'external',
+            external: JSON.stringify({ url: 'http://127.0.0.1:9' }),
+            routing_key: null,
+            batching: null,
+            traffic: JSON.stringify(last.traffic),
+            shadow: last.shadow ? JSON.stringify(last.shadow) : null,
+            stable_version: last.traffic[0]!.version,
+            previous_version: null,
+            status: 'failed',
+            failure: 'connection refused',
+            revision: revisions.length,
+            created_by: 'admin',
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await db
+          .insertInto('deployment_revisions')
+          .values(
+            revisions.map((r, i) => ({
+              deployment_id: id,
+              revision: i + 1,
+              traffic: JSON.stringify(r.traffic),
+              shadow: r.shadow ? JSON.stringify(r.shadow) : null,
+              stable_version: r.traffic[0]!.version,
+              reason: i === 0 ? 'created' : 'traffic',
+              actor: 'admin',
+              at: now + i,
+            })),
+          )
+          .execute();
+      };
+      const churnProject = await db
+        .selectFrom('registered_models')
+        .select('project_id')
+        .where('id', '=', churn.id)
+        .executeTakeFirstOrThrow();
+      await deployment(`churn-prod-${engine}`, 'production', [
+        { traffic: [{ version: 1, weight: 100 }] },
+        {
+          traffic: [
+            { version: 1, weight: 90 },
+            { version: 2, weight: 10 },
+          ],
+        },
+      ]);
+      await deployment(`churn-staging-${engine}`, 'staging', [
+        { traffic: [{ version: 2, weight: 100 }], shadow: { version: 1, percent: 100 } },
+      ]);
+
       // A run of the other project consumes the logged model.
       const otherRun = await createRun(app, f.otherExperimentId);
       ok(await mlflow(app, 'POST', 'runs/log-inputs', { run_id: otherRun, models: [{ model_id: loggedModel }] }));
@@ -337,7 +407,7 @@ for (const engine of ENGINES) {
       assert.ok(!edges(byAlias).includes(`run:${s.run} -source-> model_version:churn-copy/1`));
     });
 
-    test('downstream of a dataset: the run, its model, versions, copies and the release', async () => {
+    test('downstream of a dataset: the run, its model, versions, copies, the release and deployments', async () => {
       const g = await graph({ node: `dataset:${s.train}`, direction: 'downstream', depth: 4 }, f.developer);
       assert.deepEqual(
         edges(g),
@@ -350,6 +420,9 @@ for (const engine of ENGINES) {
           'model_version:churn/1 -source-> model_version:churn/2',
           'model_version:churn/1 -source-> model_version:churn-copy/1',
           `model_version:churn/1 -released_as-> release:${s.release}`,
+          `release:${s.release} -deployed_to-> deployment:churn-prod-${engine}`,
+          `model_version:churn/2 -served_by-> deployment:churn-prod-${engine}`,
+          `model_version:churn/2 -served_by-> deployment:churn-staging-${engine}`,
         ].sort(),
       );
       const release = node(g, `release:${s.release}`);
@@ -376,6 +449,53 @@ for (const engine of ENGINES) {
           `dataset:${s.holdout} -evaluated_on-> model_version:churn/2`,
         ].sort(),
       );
+    });
+
+    test('deployments: through the release that put a version there, else straight from the version', async () => {
+      const prod = `deployment:churn-prod-${engine}`;
+      const staging = `deployment:churn-staging-${engine}`;
+      // v1 reached production by its release; the staging shadow of v1 answered no one.
+      const v1 = await graph({ node: 'model_version:churn/1', direction: 'downstream', depth: 2 });
+      assert.deepEqual(
+        edges(v1).filter((e) => !e.startsWith('model_version:churn/2') && e.includes('deployment:')),
+        [`release:${s.release} -deployed_to-> ${prod}`],
+      );
+      const v2 = await graph({ node: 'model_version:churn/2', direction: 'downstream', depth: 1 });
+      assert.deepEqual(edges(v2), [
+        `model_version:churn/2 -served_by-> ${prod}`,
+        `model_version:churn/2 -served_by-> ${staging}`,
+      ]);
+
+      const up = await graph({ node: prod, direction: 'upstream', depth: 3 });
+      assert.equal(up.root, prod);
+      assert.deepEqual(
+        edges(up).filter((e) => !e.startsWith('model_version:churn/1 -source->')),
+        [
+          `model_version:churn/1 -released_as-> release:${s.release}`,
+          `model_version:churn/2 -served_by-> ${prod}`,
+          `release:${s.release} -deployed_to-> ${prod}`,
+          `run:${s.run} -source-> model_version:churn/1`,
+          `logged_model:${s.loggedModel} -registered_as-> model_version:churn/1`,
+          `dataset:${s.holdout} -evaluated_on-> model_version:churn/1`,
+          `dataset:${s.holdout} -evaluated_on-> model_version:churn/2`,
+        ].sort(),
+      );
+      const d = node(up, prod);
+      assert.equal(d.kind, 'deployment');
+      assert.equal(d.label, `churn-prod-${engine}`);
+      assert.deepEqual(
+        [d.attributes.environment, d.attributes.model, d.attributes.status, d.attributes.runtime, d.attributes.traffic],
+        ['production', 'churn', 'failed', 'external', ['v1 90%', 'v2 10%']],
+      );
+      // Nothing comes after a deployment.
+      const down = await graph({ node: staging, direction: 'downstream' });
+      assert.deepEqual(ids(down), [staging]);
+
+      // Names, not internal ids; other projects' deployments are not found through this one.
+      const bad = await lineage({ node: 'deployment:../x' });
+      assert.equal(errorOf(bad, 400, 'malformed deployment').details?.field, 'node');
+      errorOf(await lineage({ node: 'deployment:nope' }), 404, 'unknown deployment');
+      errorOf(await lineage({ node: prod }, f.developer, f.other), 404, 'deployment of another project');
     });
 
     test('both ways is the union of the two walks; the node cap truncates', async () => {

@@ -20,7 +20,7 @@ const LineageNodeSchema = Type.Object(
       Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.String())]),
       {
         description:
-          'a few facts by kind: dataset name/digest; run name/status/codeCommit/paramsCount; version source/checksum/stage/aliases/gateStatus; release environment/status',
+          'a few facts by kind: dataset name/digest; run name/status/codeCommit/paramsCount; version source/checksum/stage/aliases/gateStatus; release environment/status; deployment environment/status/runtime/traffic',
       },
     ),
   },

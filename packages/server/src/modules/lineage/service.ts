@@ -3,6 +3,7 @@ import { InputError, NotFoundError } from '../../core/errors.js';
 import type { AccessService } from '../projects/access.js';
 import type {
   DatasetFacts,
+  DeploymentFacts,
   GateFacts,
   LineageStore,
   LoggedModelFacts,
@@ -12,11 +13,20 @@ import type {
   VersionRef,
 } from './store.js';
 
-export const NODE_KINDS = ['dataset', 'run', 'logged_model', 'model_version', 'release'] as const;
+export const NODE_KINDS = ['dataset', 'run', 'logged_model', 'model_version', 'release', 'deployment'] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 export const DIRECTIONS = ['upstream', 'downstream', 'both'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
-export const RELATIONS = ['input', 'output', 'source', 'registered_as', 'released_as', 'evaluated_on'] as const;
+export const RELATIONS = [
+  'input',
+  'output',
+  'source',
+  'registered_as',
+  'released_as',
+  'evaluated_on',
+  'deployed_to',
+  'served_by',
+] as const;
 export type Relation = (typeof RELATIONS)[number];
 
 export const LINEAGE_LIMITS = { defaultDepth: 3, maxDepth: 10, maxNodes: 500 } as const;
@@ -63,7 +73,8 @@ type Facts =
   | { kind: 'run'; projectId: string; f: RunFacts }
   | { kind: 'logged_model'; projectId: string; f: LoggedModelFacts }
   | { kind: 'model_version'; projectId: string; f: VersionFacts }
-  | { kind: 'release'; projectId: string; f: ReleaseFacts };
+  | { kind: 'release'; projectId: string; f: ReleaseFacts }
+  | { kind: 'deployment'; projectId: string; f: DeploymentFacts };
 
 /** Internal keys: stable ids (a version by its model's id, since names change). */
 type Key = string;
@@ -79,7 +90,7 @@ const RUN_ID = /^[0-9a-f]{32}$/;
 const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
 const PLAIN_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const NODE_FORMS =
-  'dataset:<dataset id>, run:<run id>, logged_model:<m-...>, model_version:<model name>/<version> or release:<release id>';
+  'dataset:<dataset id>, run:<run id>, logged_model:<m-...>, model_version:<model name>/<version>, release:<release id> or deployment:<deployment name>';
 
 /** A `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` source: a copy of another version. */
 export function parentReference(source: string): { name: string; version: number | null } | null {
@@ -256,6 +267,13 @@ export class LineageService {
       if (!v) throw missing();
       key = vkey(v);
       facts = { kind, projectId: v.projectId, f: v };
+    } else if (kind === 'deployment') {
+      // Deployments are named in the graph (ids are internal), as versions are.
+      if (!PLAIN_ID.test(id)) throw malformed('a deployment is deployment:<deployment name>');
+      const d = await this.store.deploymentByName(projectId, id);
+      if (!d) throw missing();
+      key = `deployment:${d.id}`;
+      facts = { kind, projectId: d.projectId, f: d };
     } else {
       if (kind === 'run' && !RUN_ID.test(id)) throw malformed('a run id is 32 hexadecimal digits');
       if (kind === 'logged_model' && !LOGGED_MODEL_ID.test(id))
@@ -275,12 +293,13 @@ export class LineageService {
       const slash = s.lastIndexOf('/');
       return { modelId: s.slice(0, slash), version: Number(s.slice(slash + 1)) };
     });
-    const [datasets, runs, models, versions, releases] = await Promise.all([
+    const [datasets, runs, models, versions, releases, deployments] = await Promise.all([
       this.store.datasets(ids('dataset')),
       this.store.runs(ids('run')),
       this.store.loggedModels(ids('logged_model')),
       this.store.versions(versionRefs),
       this.store.releases(ids('release')),
+      this.store.deployments(ids('deployment')),
     ]);
     const out = new Map<Key, Facts>();
     for (const f of datasets) out.set(`dataset:${f.id}`, { kind: 'dataset', projectId: f.projectId, f });
@@ -288,6 +307,7 @@ export class LineageService {
     for (const f of models) out.set(`logged_model:${f.id}`, { kind: 'logged_model', projectId: f.projectId, f });
     for (const f of versions) out.set(vkey(f), { kind: 'model_version', projectId: f.projectId, f });
     for (const f of releases) out.set(`release:${f.id}`, { kind: 'release', projectId: f.projectId, f });
+    for (const f of deployments) out.set(`deployment:${f.id}`, { kind: 'deployment', projectId: f.projectId, f });
     return out;
   }
 
@@ -305,12 +325,14 @@ export class LineageService {
     const models: LoggedModelFacts[] = [];
     const versions: VersionFacts[] = [];
     const releases: ReleaseFacts[] = [];
+    const deployments: DeploymentFacts[] = [];
     for (const n of layer) {
       if (n.kind === 'dataset') datasets.push(n.f);
       else if (n.kind === 'run') runs.push(n.f);
       else if (n.kind === 'logged_model') models.push(n.f);
       else if (n.kind === 'model_version') versions.push(n.f);
-      else releases.push(n.f);
+      else if (n.kind === 'release') releases.push(n.f);
+      else deployments.push(n.f);
     }
     const links: Link[] = [];
     const facts = new Map<Key, Facts>();
@@ -318,10 +340,15 @@ export class LineageService {
       links.push({ from, to, relation, context });
     const versionFact = (v: VersionFacts) =>
       facts.set(vkey(v), { kind: 'model_version', projectId: v.projectId, f: v });
+    const releaseFact = (r: ReleaseFacts) =>
+      facts.set(`release:${r.id}`, { kind: 'release', projectId: r.projectId, f: r });
+    const deploymentFact = (d: DeploymentFacts) =>
+      facts.set(`deployment:${d.id}`, { kind: 'deployment', projectId: d.projectId, f: d });
 
     if (walk === 'upstream') {
       const runIds = runs.map((r) => r.id);
-      const [inputs, modelLinks, runLinks, parents, heldOut] = await Promise.all([
+      const servedRefs = deployments.flatMap((d) => d.served.map((version) => ({ modelId: d.modelId, version })));
+      const [inputs, modelLinks, runLinks, parents, heldOut, servedVersions, servedReleases] = await Promise.all([
         this.store.inputsOfRuns(runIds),
         this.store.modelLinksOfRuns(runIds),
         this.store.runLinksOfModels(
@@ -330,6 +357,8 @@ export class LineageService {
         ),
         this.parents(versions),
         this.heldOut(versions),
+        this.store.versions(servedRefs),
+        this.store.releasesOf(servedRefs, limit),
       ]);
       for (const i of inputs) link(`dataset:${i.dataset_id}`, `run:${i.run_id}`, 'input', i.context);
       for (const l of modelLinks) {
@@ -352,26 +381,49 @@ export class LineageService {
         if (h) link(`dataset:${h.datasetId}`, vkey(v), 'evaluated_on');
       }
       for (const r of releases) link(vkey(r), `release:${r.id}`, 'released_as');
-      return { links, facts, cut: runLinks.length >= limit };
+      // A version a release put on the deployment comes through that release; others (deployed
+      // by hand) link straight to the deployment.
+      const servedVersion = new Map(servedVersions.map((v) => [vkey(v), v]));
+      for (const d of deployments) {
+        for (const version of d.served) {
+          const ref = { modelId: d.modelId, version };
+          const via = servedReleases.filter((r) => vkey(r) === vkey(ref) && r.environment === d.environment);
+          for (const r of via) {
+            releaseFact(r);
+            link(`release:${r.id}`, `deployment:${d.id}`, 'deployed_to');
+          }
+          const v = servedVersion.get(vkey(ref));
+          if (via.length === 0 && v) {
+            versionFact(v);
+            link(vkey(v), `deployment:${d.id}`, 'served_by');
+          }
+        }
+      }
+      return { links, facts, cut: runLinks.length >= limit || servedReleases.length >= limit };
     }
 
     const datasetIds = datasets.map((d) => d.id);
     const runIds = runs.map((r) => r.id);
     const modelIds = models.map((m) => m.id);
-    const [users, modelLinks, producedBy, runLinks, registered, copies, released, gatedOn, specOn] = await Promise.all([
-      this.store.runsOfDatasets(datasetIds, limit),
-      this.store.modelLinksOfRuns(runIds),
-      this.store.modelsFromRuns(runIds, limit),
-      this.store.runLinksOfModels(modelIds, limit),
-      this.store.versionsFrom({ runIds, loggedModelIds: modelIds }, limit),
-      this.store.versionsCopying(
-        versions.map((v) => v.storageLocation),
-        limit,
-      ),
-      this.store.releasesOf(versions, limit),
-      this.store.gatedOn(datasetIds, limit),
-      this.store.versionsOfModelsEvaluatedOn(datasetIds, limit),
-    ]);
+    const [users, modelLinks, producedBy, runLinks, registered, copies, released, gatedOn, specOn, deployed] =
+      await Promise.all([
+        this.store.runsOfDatasets(datasetIds, limit),
+        this.store.modelLinksOfRuns(runIds),
+        this.store.modelsFromRuns(runIds, limit),
+        this.store.runLinksOfModels(modelIds, limit),
+        this.store.versionsFrom({ runIds, loggedModelIds: modelIds }, limit),
+        this.store.versionsCopying(
+          versions.map((v) => v.storageLocation),
+          limit,
+        ),
+        this.store.releasesOf(versions, limit),
+        this.store.gatedOn(datasetIds, limit),
+        this.store.versionsOfModelsEvaluatedOn(datasetIds, limit),
+        this.store.deploymentsOfModels(
+          [...versions, ...releases].map((x) => x.modelId),
+          limit,
+        ),
+      ]);
     for (const u of users) link(`dataset:${u.dataset_id}`, `run:${u.run_id}`, 'input', u.context);
     for (const l of modelLinks) {
       if (l.direction === 'output') link(`run:${l.run_id}`, `logged_model:${l.model_id}`, 'output');
@@ -400,11 +452,27 @@ export class LineageService {
       link(vkey(parent), vkey(c), 'source');
     }
     for (const r of released) {
-      facts.set(`release:${r.id}`, { kind: 'release', projectId: r.projectId, f: r });
+      releaseFact(r);
       link(vkey(r), `release:${r.id}`, 'released_as');
     }
+    // Deployments a release put the version on hang off that release (the next layer links them);
+    // a version deployed by hand links straight to its deployment.
+    for (const d of deployed) {
+      const served = (ref: VersionRef) => ref.modelId === d.modelId && d.served.includes(ref.version);
+      for (const r of releases) {
+        if (served(r) && r.environment === d.environment) {
+          deploymentFact(d);
+          link(`release:${r.id}`, `deployment:${d.id}`, 'deployed_to');
+        }
+      }
+      for (const v of versions) {
+        if (!served(v) || released.some((r) => vkey(r) === vkey(v) && r.environment === d.environment)) continue;
+        deploymentFact(d);
+        link(vkey(v), `deployment:${d.id}`, 'served_by');
+      }
+    }
     // A query that filled its limit may have left links out: the graph is then incomplete.
-    const cut = [users, producedBy, runLinks, registered, copies, released, gatedOn, specOn].some(
+    const cut = [users, producedBy, runLinks, registered, copies, released, gatedOn, specOn, deployed].some(
       (rows) => rows.length >= limit,
     );
     const candidates = [...new Map([...gatedOn, ...specOn].map((r) => [vkey(r), r])).values()];
@@ -469,7 +537,8 @@ export class LineageService {
       if (n.kind === 'model_version') {
         const qualifier = n.projectId === projectId ? '' : `${projectOf(n)}/`;
         ids.set(k, `model_version:${qualifier}${n.f.modelName}/${n.f.version}`);
-      } else ids.set(k, k);
+      } else if (n.kind === 'deployment') ids.set(k, `deployment:${n.f.name}`);
+      else ids.set(k, k);
     }
     const out: LineageNode[] = [...nodes].map(([k, n]) => ({
       id: ids.get(k)!,
@@ -507,6 +576,8 @@ function labelOf(n: Facts): string {
       return `${n.f.modelName} v${n.f.version}`;
     case 'release':
       return `${n.f.environment} release of ${n.f.modelName} v${n.f.version}`;
+    case 'deployment':
+      return n.f.name;
   }
 }
 
@@ -555,6 +626,16 @@ function attributesOf(n: Facts, newestGate: Map<Key, GateFacts>): Record<string,
         environment: n.f.environment,
         status: n.f.status,
         requestedBy: n.f.requestedBy,
+        createdAt: iso(n.f.createdAt),
+      };
+    case 'deployment':
+      return {
+        name: n.f.name,
+        model: n.f.modelName,
+        environment: n.f.environment,
+        status: n.f.status,
+        runtime: n.f.runtime,
+        traffic: n.f.traffic.map((s) => `v${s.version} ${s.weight}%`),
         createdAt: iso(n.f.createdAt),
       };
   }

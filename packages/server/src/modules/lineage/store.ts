@@ -62,6 +62,22 @@ export interface ReleaseFacts extends VersionRef {
   createdAt: number;
 }
 
+export interface DeploymentFacts {
+  id: string;
+  name: string;
+  projectId: string;
+  modelId: string;
+  modelName: string;
+  environment: string;
+  status: string;
+  runtime: string;
+  /** The traffic split now. */
+  traffic: { version: number; weight: number }[];
+  /** Every version that had a share of the traffic in some revision, ascending. */
+  served: number[];
+  createdAt: number;
+}
+
 /** One gate evaluation of a version, as lineage needs it. */
 export interface GateFacts extends VersionRef {
   status: GateStatus;
@@ -220,6 +236,18 @@ export class LineageStore {
     return rows.map(releaseFacts);
   }
 
+  async deployments(ids: string[]): Promise<DeploymentFacts[]> {
+    return this.withServed(await inChunks(ids, (c) => this.deploymentQuery().where('d.id', 'in', c).execute()));
+  }
+
+  async deploymentByName(projectId: string, name: string): Promise<DeploymentFacts | undefined> {
+    const rows = await this.deploymentQuery()
+      .where('d.project_id', '=', projectId)
+      .where('d.name', '=', name)
+      .execute();
+    return (await this.withServed(rows))[0];
+  }
+
   /** Every gate evaluation of the versions, oldest first. */
   async gates(refs: VersionRef[]): Promise<GateFacts[]> {
     const rows = await inChunks(refs, (c) =>
@@ -375,6 +403,14 @@ export class LineageStore {
     return rows.map(releaseFacts);
   }
 
+  /** Deployments of the models (which versions each served is for the caller to match). */
+  async deploymentsOfModels(modelIds: string[], limit: number): Promise<DeploymentFacts[]> {
+    const rows = await inChunks([...new Set(modelIds)], (c) =>
+      this.deploymentQuery().where('d.model_id', 'in', c).orderBy('d.created_at').limit(limit).execute(),
+    );
+    return this.withServed(rows);
+  }
+
   /**
    * Versions whose gate evaluations may have used one of the datasets: their spec snapshot (JSON)
    * mentions its id. The caller parses the snapshot to be sure.
@@ -447,6 +483,61 @@ export class LineageStore {
       ]);
   }
 
+  private deploymentQuery() {
+    return this.db
+      .selectFrom('deployments as d')
+      .innerJoin('registered_models as m', 'm.id', 'd.model_id')
+      .select([
+        'd.id',
+        'd.name',
+        'd.project_id',
+        'd.model_id',
+        'm.name as model_name',
+        'd.environment',
+        'd.status',
+        'd.runtime',
+        'd.traffic',
+        'd.created_at',
+      ]);
+  }
+
+  /**
+   * Adds the versions each deployment served: those with a share of the traffic in any of its
+   * revisions (a shadow answers no one, so it is not counted).
+   */
+  private async withServed(
+    rows: Awaited<ReturnType<ReturnType<LineageStore['deploymentQuery']>['execute']>>,
+  ): Promise<DeploymentFacts[]> {
+    const revisions = await inChunks(
+      rows.map((r) => r.id),
+      (c) =>
+        this.db
+          .selectFrom('deployment_revisions')
+          .select(['deployment_id', 'traffic'])
+          .where('deployment_id', 'in', c)
+          .execute(),
+    );
+    const served = new Map<string, Set<number>>();
+    for (const r of revisions) {
+      const set = served.get(r.deployment_id) ?? new Set<number>();
+      for (const s of splitOf(r.traffic)) if (s.weight > 0) set.add(s.version);
+      served.set(r.deployment_id, set);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      projectId: r.project_id,
+      modelId: r.model_id,
+      modelName: r.model_name,
+      environment: r.environment,
+      status: r.status,
+      runtime: r.runtime,
+      traffic: splitOf(r.traffic),
+      served: [...(served.get(r.id) ?? [])].sort((a, b) => a - b),
+      createdAt: num(r.created_at),
+    }));
+  }
+
   private async withAliases(
     rows: Awaited<ReturnType<ReturnType<LineageStore['versionQuery']>['execute']>>,
   ): Promise<VersionFacts[]> {
@@ -489,6 +580,14 @@ export class LineageStore {
     }
     return out;
   }
+}
+
+/** A stored traffic split (JSON written by the serving module). */
+function splitOf(json: string): { version: number; weight: number }[] {
+  return (JSON.parse(json) as { version: number | string; weight: number }[]).map((s) => ({
+    version: num(s.version),
+    weight: s.weight,
+  }));
 }
 
 function releaseFacts(r: {

@@ -1106,5 +1106,64 @@ for (const engine of ENGINES) {
       expectStatus(await call(app, 'GET', '/api/v1/projects/default/models?filter=bogus', adminAuth), 400);
       expectStatus(await call(app, 'GET', '/api/v1/projects/nope/models', adminAuth), 404);
     });
+
+    test('native list: owner team and stage filters, applied by the server across pages', async () => {
+      await call(app, 'POST', '/api/v1/teams', adminAuth, { name: 'owner-x' });
+      // of-a: owner-x, Production; of-b: no owner team (the project's, "default"), Staging;
+      // of-c: owner-x, None only; of-d: owner-x, one version in Production and one Archived.
+      const models: [string, string | null, string[]][] = [
+        ['of-a', 'owner-x', ['Production']],
+        ['of-b', null, ['Staging']],
+        ['of-c', 'owner-x', ['None']],
+        ['of-d', 'owner-x', ['Production', 'Archived']],
+      ];
+      for (const [name, ownerTeam, stages] of models) {
+        expectStatus(
+          await call(app, 'POST', '/api/v1/projects/default/models', adminAuth, {
+            name,
+            ...(ownerTeam ? { ownerTeam } : {}),
+          }),
+          201,
+        );
+        for (const [i, stage] of stages.entries()) {
+          ok(await ml(app, 'POST', 'model-versions/create', { name, source: `runs:/${f.runId}/model` }));
+          if (stage !== 'None') {
+            ok(await ml(app, 'POST', 'model-versions/transition-stage', { name, version: String(i + 1), stage }));
+          }
+        }
+      }
+      const list = async (query: Record<string, string>) => {
+        const qs = new URLSearchParams({ filter: "name LIKE 'of-%'", ...query });
+        const res = await call(app, 'GET', `/api/v1/projects/default/models?${qs.toString()}`, adminAuth);
+        expectStatus(res, 200, qs.toString());
+        const page = res.json<{ items: Json[]; nextPageToken: string | null }>();
+        return { names: page.items.map((m) => m.name as string), next: page.nextPageToken };
+      };
+      const first = await list({ ownerTeam: 'owner-x', maxResults: '2' });
+      assert.deepEqual(first.names, ['of-a', 'of-c']);
+      assert.ok(first.next);
+      assert.deepEqual(await list({ ownerTeam: 'owner-x', maxResults: '2', pageToken: first.next }), {
+        names: ['of-d'],
+        next: null,
+      });
+      assert.deepEqual((await list({ ownerTeam: 'default' })).names, ['of-b']);
+      assert.deepEqual((await list({ stage: 'Production' })).names, ['of-a', 'of-d']);
+      assert.deepEqual((await list({ stage: 'Staging' })).names, ['of-b']);
+      assert.deepEqual((await list({ stage: 'Archived' })).names, ['of-d']);
+      assert.deepEqual((await list({ stage: 'None' })).names, ['of-c']);
+      assert.deepEqual((await list({ ownerTeam: 'owner-x', stage: 'Production' })).names, ['of-a', 'of-d']);
+      // A team that does not exist owns nothing.
+      assert.deepEqual(await list({ ownerTeam: 'no-such-team' }), { names: [], next: null });
+
+      const bad = async (qs: string, field: RegExp) => {
+        const res = await call(app, 'GET', `/api/v1/projects/default/models?${qs}`, adminAuth);
+        expectStatus(res, 400, qs);
+        assert.match(res.body, field);
+      };
+      await bad('stage=Live', /stage/);
+      await bad('ownerTeam=', /ownerTeam/);
+      // A page token belongs to the filters it was made for.
+      await bad(`ownerTeam=default&maxResults=2&pageToken=${encodeURIComponent(first.next)}`, /page_?token/i);
+    });
   });
 }

@@ -126,11 +126,21 @@ export function registryRoutes(service: RegistryService): FastifyPluginAsyncType
         schema: {
           operationId: 'listRegisteredModels',
           tags,
-          summary: "A project's registered models, by name; MLflow's filter and order_by grammar (viewers)",
+          summary:
+            "A project's registered models, by name; MLflow's filter and order_by grammar, plus owner team and stage (viewers)",
           params: Type.Object({ project: Slug }),
           querystring: Type.Object(
             {
               filter: Type.Optional(Type.String({ maxLength: 10_000, description: "e.g. name LIKE 'fraud%'" })),
+              ownerTeam: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 200,
+                  description: "models this team owns (one without an owner team is its project team's)",
+                }),
+              ),
+              // Models with a version in this stage.
+              stage: Type.Optional(literalUnion(STAGES)),
               orderBy: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 20 })),
               maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
               pageToken: PageToken,

@@ -118,6 +118,14 @@ export interface SearchInput {
   pageToken?: string | null;
 }
 
+/** The native models list adds what MLflow's grammar lacks: the owner team and a stage. */
+export interface ModelSearchInput extends SearchInput {
+  /** A team's name: models it owns (a model without an owner team is its project team's). */
+  ownerTeam?: string | null;
+  /** Models with a version in this stage (any case, as MLflow reads stages). */
+  stage?: string | null;
+}
+
 /** MLflow's search limits (mlflow/store/model_registry/__init__.py). */
 export const SEARCH_LIMITS = {
   models: { default: 100, max: 1000 },
@@ -267,15 +275,20 @@ export class RegistryService {
   async searchModels(
     caller: Caller,
     ref: ProjectRef,
-    input: SearchInput,
+    input: ModelSearchInput,
   ): Promise<{ models: RegisteredModel[]; nextPageToken: string | null }> {
     const { project } = await this.project(caller, ref, 'viewer', null);
     const limit = pageSize(input.maxResults, SEARCH_LIMITS.models);
     const clauses = parseRegisteredModelFilter(input.filter);
     const order = parseRegisteredModelOrderBy(input.orderBy);
-    const query = fingerprint(['models', project.id, clauses, order]);
+    const stage = input.stage ? canonicalStage(input.stage) : null;
+    // A team that does not exist owns nothing: the filter matches no model (it is no error).
+    const ownerTeamId = input.ownerTeam ? await this.store.teamIdByName(input.ownerTeam) : null;
+    if (input.ownerTeam && !ownerTeamId) return { models: [], nextPageToken: null };
+    const owner = ownerTeamId ? { teamId: ownerTeamId, isProjectTeam: ownerTeamId === project.team_id } : null;
+    const query = fingerprint(['models', project.id, clauses, order, ownerTeamId, stage]);
     const offset = readPageToken(input.pageToken, query);
-    const rows = await this.store.searchModels(project.id, clauses, order, offset, limit + 1);
+    const rows = await this.store.searchModels(project.id, clauses, order, offset, limit + 1, { owner, stage });
     const page = rows.slice(0, limit);
     return {
       models: await this.modelViews(page, project.team_id),

@@ -301,15 +301,39 @@ export class RegistryStore {
 
   // ---- search ----
 
-  /** One page of a project's registered models matching `clauses`, in `order` then by name. */
+  /**
+   * One page of a project's registered models matching `clauses` (and, when given, owned by a team
+   * or holding a version in a stage), in `order` then by name. Models without an owner team belong
+   * to their project's team.
+   */
   searchModels(
     projectId: string,
     clauses: readonly RegisteredModelClause[],
     order: readonly RegistryOrderBy<RegisteredModelOrderKey>[],
     offset: number,
     limit: number,
+    only: { owner?: { teamId: string; isProjectTeam: boolean } | null; stage?: ModelStage | null } = {},
   ): Promise<RegisteredModelRow[]> {
     let q = this.db.selectFrom('registered_models as rm').selectAll('rm').where('rm.project_id', '=', projectId);
+    const owner = only.owner;
+    if (owner) {
+      q = q.where((eb) =>
+        owner.isProjectTeam
+          ? eb.or([eb('rm.owner_team_id', '=', owner.teamId), eb('rm.owner_team_id', 'is', null)])
+          : eb('rm.owner_team_id', '=', owner.teamId),
+      );
+    }
+    const stage = only.stage;
+    if (stage) {
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('model_versions as sv')
+            .select(sql.lit(1).as('one'))
+            .whereRef('sv.model_id', '=', 'rm.id')
+            .where('sv.stage', '=', stage),
+        ),
+      );
+    }
     for (const c of clauses) {
       q = q.where(() =>
         c.type === 'tag'

@@ -25,6 +25,7 @@ const KIND_LABELS: Record<LineageKind, string> = {
   logged_model: 'Logged model',
   model_version: 'Model version',
   release: 'Release',
+  deployment: 'Deployment',
 };
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -51,6 +52,8 @@ function detailOf(n: LineageNode): string {
         .filter(Boolean)
         .join(' · ');
     }
+    case 'deployment':
+      return [str(a.environment), str(a.status)].filter(Boolean).join(' · ');
   }
 }
 

@@ -12,15 +12,14 @@ import { LoadedTable, LoadMore } from '../../components/LoadedTable.js';
 import { PageHeader } from '../../components/PageHeader.js';
 import type { Column } from '../../components/Table.js';
 import { NONE } from '../../format.js';
-import { useDocumentTitle } from '../../hooks.js';
+import { useDocumentTitle, useResource } from '../../hooks.js';
 import {
   filtersFromSearch,
   filtersToPath,
   latestByStage,
-  matchesLocalFilters,
+  listQuery,
   modelPath,
   MODELS_PATH,
-  serverFilter,
   STAGES,
   versionPath,
   type ModelFilters,
@@ -42,9 +41,8 @@ interface Loaded {
 
 /**
  * The current project's registered models: risk tier, owner team, the newest version per stage,
- * aliases and tags. The name/tag filter (MLflow's grammar) is applied by the search API; owner and
- * stage, which the grammar does not have, are applied to the models loaded (pages of 100), and
- * the page says so while more remain on the server.
+ * aliases and tags. Every filter (MLflow's grammar for name and tags, the owner team, the stage)
+ * is applied by the list API, so each page of 100 holds only matching models.
  */
 export function ModelsPage() {
   useDocumentTitle('Models');
@@ -52,7 +50,9 @@ export function ModelsPage() {
   const { search } = useLocation();
   const filters = filtersFromSearch(search);
   const project = current?.name ?? null;
-  const remote = serverFilter(filters);
+  const remote = listQuery(filters);
+  // Every team may own models here; the list of teams is small and any signed-in user reads it.
+  const teams = useResource((signal) => api().listTeams({ signal }), []);
 
   const [draft, setDraft] = useState<ModelFilters>(filters);
   const filterKey = JSON.stringify(filters);
@@ -64,7 +64,7 @@ export function ModelsPage() {
   const [moreLoading, setMoreLoading] = useState(false);
   const [moreError, setMoreError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
-  const query = JSON.stringify([project, remote ?? '']);
+  const query = JSON.stringify([project, remote]);
   const hintId = useId();
 
   useEffect(() => {
@@ -74,7 +74,7 @@ export function ModelsPage() {
     setError(null);
     setMoreError(null);
     api()
-      .listRegisteredModels({ project, filter: remote, maxResults: PAGE_SIZE }, { signal: ac.signal })
+      .listRegisteredModels({ project, ...remote, maxResults: PAGE_SIZE }, { signal: ac.signal })
       .then(
         (page) => !ac.signal.aborted && setLoaded({ query, models: page.items, next: page.nextPageToken }),
         (err: unknown) => !ac.signal.aborted && setError(err),
@@ -89,7 +89,7 @@ export function ModelsPage() {
     setMoreLoading(true);
     setMoreError(null);
     api()
-      .listRegisteredModels({ project, filter: remote, maxResults: PAGE_SIZE, pageToken: at.next ?? undefined })
+      .listRegisteredModels({ project, ...remote, maxResults: PAGE_SIZE, pageToken: at.next ?? undefined })
       .then(
         (page) =>
           setLoaded((l) =>
@@ -110,10 +110,9 @@ export function ModelsPage() {
     error instanceof HangarApiError &&
     error.status === 400 &&
     ['filter', 'querystring.filter'].includes(String(error.details?.field ?? 'filter'));
-  const all = loaded && loaded.query === query ? loaded.models : null;
-  const rows = all?.filter((m) => matchesLocalFilters(m, filters)) ?? null;
-  const owners = [...new Set([...(all ?? []).map((m) => m.ownerTeam), filters.owner].filter(Boolean))].sort();
-  const anyFilter = Boolean(remote || filters.owner || filters.stage);
+  const rows = loaded && loaded.query === query ? loaded.models : null;
+  const owners = [...new Set([...(teams.data?.items ?? []).map((t) => t.name), filters.owner].filter(Boolean))].sort();
+  const anyFilter = Object.keys(remote).length > 0;
 
   const columns: Column<RegisteredModel>[] = [
     {
@@ -294,11 +293,6 @@ export function ModelsPage() {
           >
             {loaded?.next && (
               <>
-                {(filters.owner || filters.stage) && (
-                  <p className="card-pad muted small" data-testid="partial-filter">
-                    Owner and stage filter the {all?.length ?? 0} models loaded so far; load more to look further.
-                  </p>
-                )}
                 {moreError !== null && (
                   <div className="card-pad">
                     <ErrorBanner error={moreError} title="Could not load more models" onRetry={loadMore} />
