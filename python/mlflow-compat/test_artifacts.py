@@ -91,6 +91,33 @@ def test_large_artifact_streams_and_ranges(tmp_path: Path, server: LiveServer) -
     assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{24 << 20}"
 
 
+def test_proxy_multipart_upload_falls_back_to_one_put(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LiveServer
+) -> None:
+    # A client set up for multipart uploads through the proxy (as for MLflow's S3-backed servers):
+    # Hangar says it has none, in the words the client looks for, and the client PUTs the file whole.
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", "1024")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", "4096")
+    mlflow.set_experiment(unique("mpu"))
+    data = os.urandom(64 * 1024)
+    big = tmp_path / "weights.bin"
+    big.write_bytes(data)
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(big), "model")
+    got = Path(MlflowClient().download_artifacts(run.info.run_id, "model/weights.bin", str(tmp_path / "d")))
+    assert got.read_bytes() == data
+
+    exp = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
+    r = requests.post(
+        f"{server.url}/api/2.0/mlflow-artifacts/mpu/create/{exp}/model/x.bin",
+        json={"path": "x.bin", "num_parts": 2},
+        auth=(server.username, server.password),
+    )
+    assert r.status_code == 501
+    assert r.json()["error_code"] == "NOT_IMPLEMENTED"
+
+
 @pytest.mark.parametrize(
     "bad",
     [

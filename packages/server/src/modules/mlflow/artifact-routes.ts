@@ -7,6 +7,8 @@ import type { ArtifactsService } from '../artifacts/service.js';
 import { endpointNotFound, toMlflowError } from './errors.js';
 
 const PREFIX = '/api/2.0/mlflow-artifacts';
+/** mlflow.exceptions._UnsupportedMultipartUploadException.MESSAGE, which the client tests for. */
+const MULTIPART_UNSUPPORTED = 'Multipart upload is not supported for the current artifact repository';
 
 /** The artifact path of a `/artifacts/<path>` request (Fastify has percent-decoded it). */
 const pathOf = (req: FastifyRequest) => (req.params as { '*': string })['*'];
@@ -15,8 +17,9 @@ const pathOf = (req: FastifyRequest) => (req.params as { '*': string })['*'];
  * MLflow's artifact proxy (`mlflow-artifacts:/` URIs, served by `mlflow server` with
  * `--serve-artifacts`): upload, download (with HTTP ranges), list and delete, over the artifact
  * service, so the same paths rules and project roles apply as to the native API. Multipart and
- * presigned uploads are not offered: `/api/3.0/mlflow/server-info` is not served, so the client
- * keeps to single streaming PUTs, which the store streams to disk or S3 without buffering.
+ * presigned uploads are not offered: a client with MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD set is told
+ * so in the words it looks for, and falls back to a single streaming PUT, which the store streams
+ * to disk or S3 without buffering.
  */
 export function mlflowArtifactRoutes(artifacts: ArtifactsService) {
   return async (app: FastifyInstance) => {
@@ -56,6 +59,15 @@ export function mlflowArtifactRoutes(artifacts: ArtifactsService) {
         scope.delete('/artifacts/*', { schema: { hide: true } }, async (req) => {
           await artifacts.delete(callerOf(req), pathOf(req));
           return {};
+        });
+        // MLflow's own server answers this for stores without presigned multipart uploads (its
+        // local-folder store, like ours); the client matches the message's start and falls back.
+        scope.post('/mpu/:operation/*', { schema: { hide: true } }, async (req, reply) => {
+          const { operation } = req.params as { operation: string };
+          if (!['create', 'complete', 'abort'].includes(operation)) {
+            return reply.code(404).send(endpointNotFound(req.method, req.url));
+          }
+          return reply.code(501).send({ error_code: 'NOT_IMPLEMENTED', message: MULTIPART_UNSUPPORTED });
         });
       },
       { prefix: PREFIX },
