@@ -2,7 +2,8 @@
 CSV dataset; ``log_model(..., registered_model_name=...)`` registers a version; the server gates it in
 the background (scikit-learn flavors through MLflow's pyfunc loader in a venv built from the version's
 own requirements; ONNX in-process with onnxruntime) and every metric it stores equals scikit-learn's on
-the same data to 1e-9, computed here.
+the same data to 1e-9, computed here (binary, multiclass and regression). A version whose model
+file cannot be loaded fails its gate at once, with the loader's error, and is not retried.
 
 The first pyfunc gate builds the model's virtualenv from PyPI (the package registry is the only
 network it needs); later ones reuse it (cached by requirements hash).
@@ -20,7 +21,7 @@ from typing import Iterator
 import mlflow
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_breast_cancer, load_diabetes, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
@@ -94,6 +95,23 @@ def classification_metrics(y: np.ndarray, labels: np.ndarray, proba: np.ndarray,
     }
 
 
+def multiclass_metrics(y: np.ndarray, labels: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict:
+    """The server's multiclass metrics: macro averages over the labels seen (true or predicted),
+    one-vs-rest macro ROC AUC, and the multiclass Brier score (squared errors summed over classes,
+    averaged over rows: scikit-learn's, not halved for more than two classes)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    return {
+        "accuracy": accuracy_score(y, labels),
+        "precision": precision_score(y, labels, average="macro", zero_division=0),
+        "recall": recall_score(y, labels, average="macro", zero_division=0),
+        "f1": f1_score(y, labels, average="macro", zero_division=0),
+        "rocAuc": roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes),
+        "logLoss": log_loss(y, proba, labels=classes),
+        "brier": brier_score_loss(y, proba, labels=classes),
+        "ece": ece(y, proba, classes),
+    }
+
+
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
     pred = np.asarray(pred, dtype=np.float64).ravel()
     return {
@@ -132,6 +150,26 @@ def set_spec(api: Hangar, model: str, spec: dict) -> None:
     api.request("PUT", f"/api/v1/projects/default/models/{model}/evaluation-spec", spec)
 
 
+def log_onnx_version(onx, model: str) -> int:
+    """Logs an ONNX graph with the onnx flavor and registers it as a version of ``model``."""
+    try:
+        import onnx  # noqa: F401
+
+        with mlflow.start_run():
+            info = mlflow.onnx.log_model(onx, name="model", registered_model_name=model)
+        return int(info.registered_model_version)
+    except ImportError:
+        # Without the onnx package: the graph and an MLmodel with the onnx flavor, as plain files.
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "model.onnx"), "wb") as f:
+                f.write(onx.SerializeToString())
+            with open(os.path.join(d, "MLmodel"), "w") as f:
+                f.write("flavors:\n  onnx:\n    data: model.onnx\n")
+            with mlflow.start_run() as run:
+                mlflow.log_artifacts(d, "model")
+        return int(mlflow.register_model(f"runs:/{run.info.run_id}/model", model).version)
+
+
 def wait_for_gate(api: Hangar, model: str, version: int) -> dict:
     deadline = time.monotonic() + GATE_TIMEOUT_S
     while True:
@@ -149,6 +187,28 @@ def cancer():
     X = _f32(data.data)
     names = [f"f{i}" for i in range(X.shape[1])]
     return train_test_split(X, data.target, test_size=0.3, random_state=3, stratify=data.target) + [names]
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    """Three overlapping, imbalanced classes whose labels are not column indexes: every metric is far
+    from its perfect value, and macro averages differ from micro and weighted ones."""
+    X, y = make_classification(
+        n_samples=900,
+        n_features=8,
+        n_informative=5,
+        n_redundant=1,
+        n_classes=3,
+        n_clusters_per_class=1,
+        weights=[0.5, 0.3, 0.2],
+        class_sep=0.8,
+        flip_y=0.05,
+        random_state=5,
+    )
+    X = _f32(X)
+    y = np.array([3, 7, 11])[y]
+    names = [f"x{i}" for i in range(X.shape[1])]
+    return train_test_split(X, y, test_size=0.3, random_state=3, stratify=y) + [names]
 
 
 @pytest.fixture(scope="module")
@@ -237,26 +297,107 @@ def test_onnx_classifier_gated_in_process(admin_api: Hangar, cancer) -> None:
             "championRule": {"metric": "rocAuc", "maxDegradation": 0.05},
         },
     )
-    try:
-        import onnx  # noqa: F401
-
-        with mlflow.start_run():
-            info = mlflow.onnx.log_model(onx, name="model", registered_model_name=model)
-        version = int(info.registered_model_version)
-    except ImportError:
-        # Without the onnx package: the graph and an MLmodel with the onnx flavor, as plain files.
-        with tempfile.TemporaryDirectory() as d:
-            with open(os.path.join(d, "model.onnx"), "wb") as f:
-                f.write(onx.SerializeToString())
-            with open(os.path.join(d, "MLmodel"), "w") as f:
-                f.write("flavors:\n  onnx:\n    data: model.onnx\n")
-            with mlflow.start_run() as run:
-                mlflow.log_artifacts(d, "model")
-        version = int(mlflow.register_model(f"runs:/{run.info.run_id}/model", model).version)
-    gate = wait_for_gate(admin_api, model, version)
+    gate = wait_for_gate(admin_api, model, log_onnx_version(onx, model))
     assert gate["status"] == "passed", gate
     assert gate["scorer"] == "onnx"
     sess = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
     labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_test.astype(np.float32)})
     want = classification_metrics(y_test, labels, proba, clf.classes_)
     assert_metrics_equal(gate["metrics"], want)
+
+
+def multiclass_spec(dataset: str) -> dict:
+    return {
+        "datasetId": dataset,
+        "task": "multiclass",
+        "labelColumn": "label",
+        "thresholds": [{"metric": "accuracy", "op": ">=", "threshold": 0.5}],
+        "championRule": None,
+    }
+
+
+def test_sklearn_multiclass_classifier_gated_through_pyfunc(admin_api: Hangar, three_classes) -> None:
+    X_train, X_test, y_train, y_test, names = three_classes
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
+    model = unique("gated-multi")
+    set_spec(admin_api, model, multiclass_spec(held_out_dataset(admin_api, X_test, y_test, names, "label")))
+    import pandas as pd
+
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(clf, name="model", registered_model_name=model)
+    gate = wait_for_gate(admin_api, model, int(info.registered_model_version))
+    assert gate["status"] == "passed", gate
+    assert gate["scorer"] == "pyfunc"
+    assert gate["rows"] == len(y_test)
+    frame = pd.DataFrame(X_test, columns=names)
+    want = multiclass_metrics(y_test, clf.predict(frame), clf.predict_proba(frame), clf.classes_)
+    assert_metrics_equal(gate["metrics"], want)
+
+
+def test_onnx_multiclass_classifier_gated_in_process(admin_api: Hangar, three_classes) -> None:
+    onnxruntime = pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    X_train, X_test, y_train, y_test, names = three_classes
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
+    onx = skl2onnx.to_onnx(
+        clf, X_train[:1].astype(np.float32), options={id(clf.steps[-1][1]): {"zipmap": False}}
+    )
+    model = unique("gated-onnx-multi")
+    set_spec(admin_api, model, multiclass_spec(held_out_dataset(admin_api, X_test, y_test, names, "label")))
+    gate = wait_for_gate(admin_api, model, log_onnx_version(onx, model))
+    assert gate["status"] == "passed", gate
+    assert gate["scorer"] == "onnx"
+    assert gate["rows"] == len(y_test)
+    # The server scores in float32: the oracle is scikit-learn on the graph's own float32 outputs.
+    sess = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_test.astype(np.float32)})
+    want = multiclass_metrics(y_test, labels, proba, clf.classes_)
+    assert_metrics_equal(gate["metrics"], want)
+
+
+def test_unloadable_pyfunc_model_fails_its_gate_without_retries(admin_api: Hangar, cancer) -> None:
+    X_train, X_test, y_train, y_test, names = cancer
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
+    model = unique("gated-corrupt")
+    dataset = held_out_dataset(admin_api, X_test, y_test, names, "label")
+    set_spec(
+        admin_api,
+        model,
+        {
+            "datasetId": dataset,
+            "task": "binary",
+            "labelColumn": "label",
+            "thresholds": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
+            "championRule": None,
+        },
+    )
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(clf, name="model")
+    # The serialized estimator overwritten, through the artifact API, with bytes no loader reads; what
+    # MLflow's own loader says of the same files here is what the gate's reason must carry.
+    model_file = info.flavors["sklearn"]["pickled_model"]
+    with tempfile.TemporaryDirectory() as d:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=d)
+        with open(os.path.join(local, model_file), "wb") as f:
+            f.write(b"\x00\xffnot a model\n" * 64)
+        with pytest.raises(Exception) as load_error:
+            mlflow.pyfunc.load_model(local)
+        mlflow.MlflowClient().log_model_artifact(info.model_id, os.path.join(local, model_file))
+    version = int(mlflow.register_model(info.model_uri, model).version)
+    gate = wait_for_gate(admin_api, model, version)
+    assert gate["status"] == "failed", gate
+    assert gate["metrics"] is None and gate["checks"] is None, gate
+    reason = gate["reason"]
+    # One line naming the loader's error, without its traceback (which holds the server's paths).
+    first_line = str(load_error.value).strip().splitlines()[0]
+    assert reason == (
+        "scoring the held-out set failed: the model could not be loaded: "
+        f"{type(load_error.value).__name__}: {first_line}"
+    ), (load_error.value, reason)
+    # A permanent failure: its one attempt failed the job, with retries left that it did not take.
+    deadline = time.monotonic() + 30
+    while (job := admin_api.request("GET", f"/api/v1/jobs/{gate['jobId']}"))["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+    assert job["state"] == "failed", job
+    assert job["attempt"] == 1 < job["maxAttempts"], job

@@ -25,6 +25,7 @@ import { registerTeamCommands } from './commands/teams.js';
 import { registerTrackingCommands } from './commands/tracking.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { whoami } from './commands/whoami.js';
 
 function cliVersion(): string {
@@ -57,7 +58,7 @@ interface RunState {
 export function buildProgram(ctx: CliContext, state: RunState = { exitCode: EXIT.ok, command: '' }): Command {
   const program = new Command('hangar')
     .description(
-      'Hangar MLOps platform: start the server, log in, run and follow jobs, search runs, move artifacts, manage registered models and releases, manage users, teams, projects, tokens and the audit log.',
+      'Hangar MLOps platform: start the server, log in, run and follow jobs, search runs, move artifacts, manage registered models and releases and webhooks, manage users, teams, projects, tokens and the audit log.',
     )
     .version(cliVersion(), '-V, --version', 'print the CLI version')
     .helpCommand('help [command]', 'show help for a command')
@@ -170,6 +171,7 @@ Exit codes: 0 ok, 1 API or runtime error (or a failed job), 2 usage error, 3 not
   registerServingCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
 
   return program;
 }

@@ -15,6 +15,7 @@ import { OverviewPage } from './pages/OverviewPage.js';
 import { ProjectSettingsPage } from './pages/ProjectSettingsPage.js';
 import { TokensPage } from './pages/TokensPage.js';
 import { TrackingArea } from './pages/tracking/TrackingArea.js';
+import { WebhooksArea } from './pages/webhooks/WebhooksArea.js';
 import { ProjectProvider } from './project.js';
 import { portalPathForMlflowHash } from './mlflow-links.js';
 import { matchRoute, Redirect, safeLocalPath, useHashLinks, useLocation } from './router.js';
@@ -98,6 +99,10 @@ function Page({ pathname }: { pathname: string }) {
   if (matchRoute('/tokens', pathname)) return <TokensPage />;
   const project = matchRoute('/projects/:project/settings', pathname);
   if (project?.project) return <ProjectSettingsPage key={project.project} name={project.project} />;
+  const hooks = matchRoute('/projects/:project/webhooks', pathname);
+  if (hooks?.project) return <WebhooksArea key={hooks.project} project={hooks.project} />;
+  const hook = matchRoute('/projects/:project/webhooks/:id', pathname);
+  if (hook?.project && hook.id) return <WebhooksArea key={hook.project} project={hook.project} id={hook.id} />;
   if (pathname === '/admin' || pathname.startsWith('/admin/')) return <AdminArea pathname={pathname} />;
   if (pathname === '/experiments' || pathname.startsWith('/experiments/')) return <TrackingArea pathname={pathname} />;
   if (pathname === '/models' || pathname.startsWith('/models/')) return <ModelsArea pathname={pathname} />;

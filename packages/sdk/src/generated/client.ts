@@ -1011,7 +1011,7 @@ export class HangarClient extends HttpClient {
   }
 
   /**
-   * A project's registered models, by name; MLflow's filter and order_by grammar (viewers).
+   * A project's registered models, by name; MLflow's filter and order_by grammar, plus owner team and stage (viewers).
    *
    * `GET /api/v1/projects/{project}/models`
    * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
@@ -1022,7 +1022,7 @@ export class HangarClient extends HttpClient {
         method: 'GET',
         path: '/api/v1/projects/{project}/models',
         pathParams: { project: args.project },
-        query: { filter: args.filter, orderBy: args.orderBy, maxResults: args.maxResults, pageToken: args.pageToken },
+        query: { filter: args.filter, ownerTeam: args.ownerTeam, stage: args.stage, orderBy: args.orderBy, maxResults: args.maxResults, pageToken: args.pageToken },
         response: 'json',
       },
       options,

@@ -184,13 +184,13 @@ export interface Job {
 }
 
 export interface LineageNode {
-  /** a few facts by kind: dataset name/digest; run name/status/codeCommit/paramsCount; version source/checksum/stage/aliases/gateStatus; release environment/status */
+  /** a few facts by kind: dataset name/digest; run name/status/codeCommit/paramsCount; version source/checksum/stage/aliases/gateStatus; release environment/status; deployment environment/status/runtime/traffic */
   attributes: {
     [key: string]: string | number | boolean | null | string[];
   };
   /** kind:id, e.g. run:<run id> or model_version:<model name>/<version> */
   id: string;
-  kind: 'dataset' | 'run' | 'logged_model' | 'model_version' | 'release';
+  kind: 'dataset' | 'run' | 'logged_model' | 'model_version' | 'release' | 'deployment';
   label: string;
   /** the project (name) the node belongs to */
   project: string;
@@ -526,6 +526,17 @@ export interface WebhookDelivery {
   eventId: string;
   eventType: string;
   id: string;
+  /** the JSON body POSTed to the receiver; null for pings (their body is not kept) and for events no longer in the event log */
+  payload: {
+    /** @format date-time */
+    createdAt: string;
+    data: {
+      [key: string]: unknown;
+    };
+    id: string;
+    projectId: string;
+    type: string;
+  } | null;
   responseStatus: number | null;
   status: 'pending' | 'delivered' | 'failed';
   /** @format date-time */
@@ -1687,7 +1698,7 @@ export interface GetLineageResponse {
     /** a dataset's use by a run: training, validation, ... */
     context: string | null;
     from: string;
-    relation: 'input' | 'output' | 'source' | 'registered_as' | 'released_as' | 'evaluated_on';
+    relation: 'input' | 'output' | 'source' | 'registered_as' | 'released_as' | 'evaluated_on' | 'deployed_to' | 'served_by';
     to: string;
   }[];
   nodes: LineageNode[];
@@ -1777,6 +1788,13 @@ export interface ListRegisteredModelsParams {
    * @maxLength 10000
    */
   filter?: string;
+  /**
+   * models this team owns (one without an owner team is its project team's)
+   * @minLength 1
+   * @maxLength 200
+   */
+  ownerTeam?: string;
+  stage?: 'None' | 'Staging' | 'Production' | 'Archived';
   /** @maxItems 20 */
   orderBy?: string[];
   /**

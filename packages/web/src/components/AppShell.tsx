@@ -2,6 +2,7 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import { Link, useLocation } from '../router.js';
 import { SECTIONS, sectionOf } from '../sections.js';
 import { useProjects } from '../project.js';
+import { atLeast } from '../roles.js';
 import { ProjectSwitcher } from './ProjectSwitcher.js';
 import { UserMenu } from './UserMenu.js';
 
@@ -74,23 +75,38 @@ export function AppShell({ user, onLogOut, children }: AppShellProps) {
   );
 }
 
-/** The current project's own pages, under the sections. */
+/**
+ * The current project's own pages, under the sections. Webhooks are listed for the roles the
+ * server lets read them (maintainers and admins) only.
+ */
 function ProjectNav({ pathname }: { pathname: string }) {
   const { current } = useProjects();
   if (!current) return null;
-  const to = `/projects/${encodeURIComponent(current.name)}/settings`;
-  const active = pathname.startsWith('/projects/');
+  const base = `/projects/${encodeURIComponent(current.name)}`;
+  const items = [
+    { to: `${base}/settings`, label: 'Project settings' },
+    ...(atLeast(current.role, 'maintainer') ? [{ to: `${base}/webhooks`, label: 'Webhooks' }] : []),
+  ];
   return (
     <div className="sidenav-group">
       <p className="sidenav-heading" title={current.name}>
         {current.displayName || current.name}
       </p>
       <ul>
-        <li>
-          <Link to={to} className={active ? 'nav-link active' : 'nav-link'} aria-current={active ? 'page' : undefined}>
-            <span>Project settings</span>
-          </Link>
-        </li>
+        {items.map((it) => {
+          const active = pathname === it.to || pathname.startsWith(`${it.to}/`);
+          return (
+            <li key={it.to}>
+              <Link
+                to={it.to}
+                className={active ? 'nav-link active' : 'nav-link'}
+                aria-current={active ? 'page' : undefined}
+              >
+                <span>{it.label}</span>
+              </Link>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

@@ -10,12 +10,15 @@ import { formatDateTime, NONE } from '../format.js';
 import { useDocumentTitle, useResource } from '../hooks.js';
 import { useProjects } from '../project.js';
 import { atLeast } from '../roles.js';
+import { Link } from '../router.js';
+import { webhooksPath } from '../webhooks.js';
 import { ProjectActivityCard } from './ProjectActivityCard.js';
 import { ProjectMembersCard } from './ProjectMembersCard.js';
 
 /**
  * A project's settings for the people in it: what it is, who is in it, and (for project admins)
- * granting, changing and removing roles; maintainers and admins also see its recent audit events.
+ * granting, changing and removing roles; maintainers and admins also see its recent audit events
+ * and the way to its webhooks.
  * Opening it makes the project the current one.
  */
 export function ProjectSettingsPage({ name }: { name: string }) {
@@ -79,6 +82,21 @@ export function ProjectSettingsPage({ name }: { name: string }) {
           setChanges((n) => n + 1);
         }}
       />
+      {atLeast(p.role, 'maintainer') && (
+        <Card
+          title="Webhooks"
+          actions={
+            <Link to={webhooksPath(p.name)} className="text-link">
+              Manage webhooks
+            </Link>
+          }
+        >
+          <p className="muted small">
+            Signed POSTs to your URLs when versions are registered, gates pass or fail, approvals are decided and
+            releases are promoted or rolled back; each with its delivery log.
+          </p>
+        </Card>
+      )}
       {atLeast(p.role, 'maintainer') && <ProjectActivityCard project={p.name} version={changes} />}
     </>
   );

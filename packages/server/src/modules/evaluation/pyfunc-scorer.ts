@@ -9,7 +9,9 @@ import type { FeatureBatch, Scorer, Scores } from './scoring.js';
  * JSON, scores come out on stdout as JSON. For scikit-learn flavors the native estimator is
  * loaded too, for class probabilities (predict_proba) and the class order (classes_).
  */
+const LOAD_FAILED = 'hangar: the model could not be loaded: ';
 const SCRIPT = String.raw`
+LOAD_FAILED = ${JSON.stringify(LOAD_FAILED)}
 import json, sys
 import numpy as np
 import pandas as pd
@@ -27,12 +29,20 @@ try:
         estimator = mlflow.sklearn.load_model(model_dir)
 except Exception:
     estimator = None
-if estimator is not None and hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_"):
+native = estimator is not None and hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_")
+if not native:
+    try:
+        model = mlflow.pyfunc.load_model(model_dir)
+    except Exception as e:
+        first = str(e).strip().splitlines()
+        sys.stderr.write("%s%s: %s\n" % (LOAD_FAILED, type(e).__name__, first[0] if first else ""))
+        sys.exit(3)
+if native:
     out["labels"] = [v.item() if hasattr(v, "item") else v for v in estimator.predict(frame)]
     out["probabilities"] = np.asarray(estimator.predict_proba(frame), dtype=np.float64).tolist()
     out["classes"] = [v.item() if hasattr(v, "item") else v for v in estimator.classes_]
 else:
-    pred = np.asarray(mlflow.pyfunc.load_model(model_dir).predict(frame))
+    pred = np.asarray(model.predict(frame))
     if pred.ndim > 1:
         pred = pred.reshape(len(frame), -1)[:, 0]
     if pred.dtype.kind in "fc":
@@ -78,6 +88,9 @@ export class PyfuncScorer implements Scorer {
       });
       child.on('error', reject);
       child.on('close', (code, signal) => {
+        // A model that does not load says so in one line (its traceback means nothing to users).
+        const unloadable = stderr.split('\n').find((l) => l.startsWith(LOAD_FAILED));
+        if (code === 3 && unloadable) return reject(new Error(unloadable.slice('hangar: '.length)));
         if (code !== 0) {
           const why = signal ? `was killed (${signal})` : `exited ${code}`;
           return reject(

@@ -48,6 +48,21 @@ export const WebhookDeliverySchema = Type.Object(
     durationMs: Nullable(Type.Integer()),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
+    payload: Nullable(
+      Type.Object(
+        {
+          id: Type.String(),
+          type: Type.String(),
+          createdAt: Type.String({ format: 'date-time' }),
+          projectId: Type.String(),
+          data: Type.Record(Type.String(), Type.Unknown()),
+        },
+        {
+          description:
+            'the JSON body POSTed to the receiver; null for pings (their body is not kept) and for events no longer in the event log',
+        },
+      ),
+    ),
   },
   { $id: 'WebhookDelivery' },
 );

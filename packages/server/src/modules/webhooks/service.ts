@@ -11,7 +11,7 @@ import type { AccessService } from '../projects/access.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { WEBHOOK_LIMITS } from './limits.js';
 import { sendWebhook, type SendResult } from './sender.js';
-import type { DeliveryRow, WebhookRow, WebhookStore } from './store.js';
+import type { DeliveryLogRow, DeliveryRow, WebhookRow, WebhookStore } from './store.js';
 import { checkWebhookUrl, type Resolver } from './url-guard.js';
 
 export interface WebhookView {
@@ -36,6 +36,17 @@ export interface DeliveryView {
   durationMs: number | null;
   createdAt: string;
   updatedAt: string;
+  /** The body POSTed for the event; null for pings (not kept) and events the log no longer holds. */
+  payload: EventBody | null;
+}
+
+/** The JSON body every delivery of a domain event POSTs (the same on every attempt). */
+export interface EventBody {
+  id: string;
+  type: string;
+  createdAt: string;
+  projectId: string;
+  data: Record<string, unknown>;
 }
 
 export interface WebhookInput {
@@ -220,7 +231,7 @@ export class WebhooksService {
     const limit = q.limit ?? 50;
     const beforeId = q.cursor ? String(decodeCursor(q.cursor, ['id']).id) : undefined;
     const rows = await this.store.deliveries(w.id, beforeId, limit + 1);
-    const items = rows.slice(0, limit).map(deliveryView);
+    const items = rows.slice(0, limit).map((d) => deliveryView(d, logPayload(d, p.id)));
     return { items, nextCursor: rows.length > limit ? encodeCursor({ id: items[items.length - 1]!.id }) : null };
   }
 
@@ -267,7 +278,7 @@ export class WebhooksService {
         },
       );
     });
-    return deliveryView(row);
+    return deliveryView(row, null);
   }
 
   /**
@@ -303,13 +314,7 @@ export class WebhooksService {
       });
       return { skipped: error };
     }
-    const body = JSON.stringify({
-      id: d.event_id,
-      type: d.event_type,
-      createdAt: iso(d.event_created_at ?? d.created_at),
-      projectId: d.project_id,
-      data: JSON.parse(d.payload) as unknown,
-    });
+    const body = JSON.stringify(eventBody(d, d.project_id, d.payload));
     const result = await this.attempt(
       d.url,
       this.box.open(d.secret, context(d.webhook_id)),
@@ -376,7 +381,26 @@ export class WebhooksService {
   }
 }
 
-function deliveryView(d: DeliveryRow): DeliveryView {
+/** What a delivery of a domain event sends; the delivery log shows the same, so it is built here once. */
+function eventBody(
+  d: Pick<DeliveryRow, 'event_id' | 'event_type' | 'created_at'> & { event_created_at: number | null },
+  projectId: string,
+  payload: string,
+): EventBody {
+  return {
+    id: d.event_id,
+    type: d.event_type,
+    createdAt: iso(d.event_created_at ?? d.created_at),
+    projectId,
+    data: JSON.parse(payload) as Record<string, unknown>,
+  };
+}
+
+function logPayload(d: DeliveryLogRow, projectId: string): EventBody | null {
+  return d.payload === null ? null : eventBody(d, projectId, d.payload);
+}
+
+function deliveryView(d: DeliveryRow, payload: EventBody | null): DeliveryView {
   return {
     id: d.id,
     eventId: d.event_id,
@@ -388,5 +412,6 @@ function deliveryView(d: DeliveryRow): DeliveryView {
     durationMs: d.duration_ms,
     createdAt: iso(d.created_at),
     updatedAt: iso(d.updated_at),
+    payload,
   };
 }

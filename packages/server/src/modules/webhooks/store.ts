@@ -14,6 +14,9 @@ export type DeliveryContext = DeliveryRow & {
   event_created_at: number | null;
 };
 
+/** A delivery as its log shows it: with its event's payload, while the event log still holds it. */
+export type DeliveryLogRow = DeliveryRow & { payload: string | null; event_created_at: number | null };
+
 /** SQL of webhooks and their delivery log. `with(tx)` binds it to a transaction. */
 export class WebhookStore {
   constructor(private readonly db: Kysely<DB>) {}
@@ -56,14 +59,16 @@ export class WebhookStore {
   }
 
   /** Newest first. */
-  deliveries(webhookId: string, beforeId: string | undefined, limit: number): Promise<DeliveryRow[]> {
+  deliveries(webhookId: string, beforeId: string | undefined, limit: number): Promise<DeliveryLogRow[]> {
     let q = this.db
-      .selectFrom('webhook_deliveries')
-      .selectAll()
-      .where('webhook_id', '=', webhookId)
-      .orderBy('id', 'desc')
+      .selectFrom('webhook_deliveries as d')
+      .leftJoin('events as e', 'e.id', 'd.event_id')
+      .selectAll('d')
+      .select(['e.payload as payload', 'e.created_at as event_created_at'])
+      .where('d.webhook_id', '=', webhookId)
+      .orderBy('d.id', 'desc')
       .limit(limit);
-    if (beforeId) q = q.where('id', '<', beforeId);
+    if (beforeId) q = q.where('d.id', '<', beforeId);
     return q.execute();
   }
 

@@ -77,6 +77,7 @@ interface DeliveryJson {
   responseStatus: number | null;
   error: string | null;
   durationMs: number | null;
+  payload: Record<string, unknown> | null;
 }
 
 describe('webhook URL validation', () => {
@@ -276,6 +277,8 @@ for (const engine of ENGINES) {
       assert.equal(body.type, 'gate.passed');
       assert.equal(body.projectId, projectId);
       assert.deepEqual(body.data, { model: 'fraud', version: 3, projectId, actor: 'someone', gate: 'g1' });
+      // The delivery log shows the body as it was sent.
+      assert.deepEqual(d!.payload, body);
     });
 
     test('only active webhooks subscribed to the type (or "*") get a delivery', async () => {
@@ -369,6 +372,7 @@ for (const engine of ENGINES) {
         ['failed', 'the delivery job was cancelled'],
       );
       assert.equal(byId.get('abandoned-lost')?.status, 'failed');
+      assert.equal(byId.get('abandoned-lost')?.payload, null, 'its event is not in the log');
       assert.match(byId.get('abandoned-lost')!.error!, /worker of the last attempt was lost/);
       await call(app, 'DELETE', `${base}/webhooks/${webhook.id}`, maintainer);
     });
@@ -379,6 +383,7 @@ for (const engine of ENGINES) {
       expectStatus(res, 200, 'ping');
       const d = res.json<DeliveryJson>();
       assert.deepEqual([d.status, d.eventType, d.responseStatus, d.attempts], ['delivered', 'ping', 200, 1]);
+      assert.equal(d.payload, null, "a ping's body is not kept");
       const r = receiver.received.find((x) => x.path === '/ok/ping')!;
       const ts = String(r.headers['x-hangar-timestamp']);
       assert.equal(
