@@ -140,3 +140,28 @@ def test_log_input_of_a_pandas_dataset_lands_as_a_dataset_version(iris) -> None:
     source = mlflow.data.get_source(train)
     assert source.uri == "s3://bucket/iris.csv"
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_a_run_without_a_model_records_its_own_environment(tmp_path, admin_api) -> None:
+    # The recipe of docs/tracking.md: the environment files under the run's environment/ folder.
+    import platform
+    import subprocess
+    import sys
+
+    mlflow.set_experiment(unique("env"))
+    env_file = tmp_path / "python_env.yaml"
+    env_file.write_text(f"python: {platform.python_version()}\n")
+    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True, check=True).stdout
+    req_file = tmp_path / "requirements.txt"
+    req_file.write_text(frozen)
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(env_file), "environment")
+        mlflow.log_artifact(str(req_file), "environment")
+        mlflow.log_param("lr", 0.1)
+    record = admin_api.request("GET", f"/api/v1/runs/{run.info.run_id}/reproducibility")
+    env = record["environment"]
+    assert env["source"] == "run" and env["fromModelId"] is None, env
+    assert env["python"] == platform.python_version()
+    expected = [line.strip() for line in frozen.splitlines() if line.strip() and not line.startswith("#")]
+    assert env["requirements"] == expected
+    assert any(r.startswith("mlflow==") for r in env["requirements"])

@@ -15,6 +15,7 @@ import {
   mlflow,
   ok,
   projectFixture,
+  putRunArtifact,
   type ProjectFixture,
 } from '../../testing/tracking-fixtures.js';
 import type { ReproducibilityRecord } from './service.js';
@@ -161,6 +162,7 @@ for (const engine of ENGINES) {
       );
       assert.equal(r.models[0]!.artifactUri, `mlflow-artifacts:/${modelFolder(produced[0]!)}`);
       assert.deepEqual(r.environment, {
+        source: 'model',
         fromModelId: produced[0],
         python: '3.10.12',
         requirements: ['mlflow==2.9.2', 'scikit-learn==1.3.2', 'cloudpickle==3.0.0'],
@@ -196,19 +198,65 @@ for (const engine of ENGINES) {
       assert.equal(r.parentRunId, null);
       assert.deepEqual(r.datasets, []);
       assert.deepEqual(r.models, []);
-      assert.deepEqual(r.environment, { fromModelId: null, python: null, requirements: [] });
+      assert.deepEqual(r.environment, { source: null, fromModelId: null, python: null, requirements: [] });
 
       // A model without environment files, and one with empty ones.
       const run = await createRun(app, f.experimentId, f.developer);
       const model = await createLoggedModel(app, f.experimentId, {}, f.developer);
       ok(await mlflow(app, 'POST', 'runs/outputs', { run_id: run, models: [{ model_id: model }] }, f.developer));
-      assert.deepEqual((await record(run)).environment, { fromModelId: model, python: null, requirements: [] });
+      assert.deepEqual((await record(run)).environment, {
+        source: 'model',
+        fromModelId: model,
+        python: null,
+        requirements: [],
+      });
       await upload(`${modelFolder(model)}/python_env.yaml`, '');
       await upload(`${modelFolder(model)}/requirements.txt`, '');
-      assert.deepEqual((await record(run)).environment, { fromModelId: model, python: null, requirements: [] });
+      assert.deepEqual((await record(run)).environment, {
+        source: 'model',
+        fromModelId: model,
+        python: null,
+        requirements: [],
+      });
       await upload(`${modelFolder(model)}/python_env.yaml`, 'name: env\ndependencies: []\n');
       await upload(`${modelFolder(model)}/requirements.txt`, '# only comments\n\n');
-      assert.deepEqual((await record(run)).environment, { fromModelId: model, python: null, requirements: [] });
+      assert.deepEqual((await record(run)).environment, {
+        source: 'model',
+        fromModelId: model,
+        python: null,
+        requirements: [],
+      });
+    });
+
+    test("the run's own environment files (its environment/ folder) come before a model's", async () => {
+      const run = await createRun(app, f.experimentId, f.developer);
+      const model = await createLoggedModel(app, f.experimentId, {}, f.developer);
+      ok(await mlflow(app, 'POST', 'runs/outputs', { run_id: run, models: [{ model_id: model }] }, f.developer));
+      await upload(`${modelFolder(model)}/requirements.txt`, 'torch==2.1.0\n');
+      assert.deepEqual((await record(run)).environment, {
+        source: 'model',
+        fromModelId: model,
+        python: null,
+        requirements: ['torch==2.1.0'],
+      });
+      // Logged as a run artifact, e.g. mlflow.log_artifact("requirements.txt", "environment").
+      await putRunArtifact(app, run, 'environment/python_env.yaml', 'python: "3.11.4"\nbuild_dependencies: [pip]\n');
+      await putRunArtifact(app, run, 'environment/requirements.txt', 'numpy==2.1.0\n# a comment\npandas==2.2.3\n');
+      assert.deepEqual((await record(run)).environment, {
+        source: 'run',
+        fromModelId: null,
+        python: '3.11.4',
+        requirements: ['numpy==2.1.0', 'pandas==2.2.3'],
+      });
+      // A run with no model at all records its own environment too.
+      const bare = await createRun(app, f.experimentId, f.developer);
+      await putRunArtifact(app, bare, 'environment/requirements.txt', 'scikit-learn==1.5.2\n');
+      assert.deepEqual((await record(bare)).environment, {
+        source: 'run',
+        fromModelId: null,
+        python: null,
+        requirements: ['scikit-learn==1.5.2'],
+      });
     });
 
     test('viewers read it; outsiders get 404, anonymous 401; models the caller cannot see are left out', async () => {

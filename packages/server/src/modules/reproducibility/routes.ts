@@ -26,6 +26,7 @@ export const reproducibilityRecordProperties = {
   }),
   params: Type.Array(KeyValue),
   environment: Type.Object({
+    source: Nullable(literalUnion(['run', 'model'] as const)),
     fromModelId: Nullable(Type.String()),
     python: Nullable(Type.String()),
     requirements: Type.Array(Type.String()),

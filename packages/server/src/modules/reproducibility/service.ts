@@ -26,11 +26,13 @@ export interface ReproducibilityRecord {
   };
   params: KeyValue[];
   /**
-   * The Python environment, read from the environment files MLflow writes beside a logged model
-   * (python_env.yaml, requirements.txt) of the first model the run produced; null parts where there
-   * is no such model.
+   * The Python environment, from the files MLflow writes beside a logged model (python_env.yaml,
+   * requirements.txt): the run's own, logged under its `environment/` artifact folder, else those
+   * of the first model the run produced; null parts where there are none.
    */
   environment: {
+    /** Where the files were read: the run's `environment/` folder, or a model the run produced. */
+    source: 'run' | 'model' | null;
     fromModelId: string | null;
     python: string | null;
     requirements: string[];
@@ -38,6 +40,9 @@ export interface ReproducibilityRecord {
   datasets: { datasetId: string; name: string; digest: string; context: string | null; source: string }[];
   models: { modelId: string; name: string; direction: 'input' | 'output'; step: number; artifactUri: string }[];
 }
+
+/** Where a run's own environment files go among its artifacts (see docs/tracking.md). */
+export const RUN_ENVIRONMENT_FOLDER = 'environment';
 
 /** Environment files are small; anything larger is not read whole. */
 const MAX_ENV_FILE_BYTES = 256 * 1024;
@@ -93,9 +98,7 @@ export class ReproducibilityService {
         gitBranch: tagOf(tags, 'mlflow.source.git.branch'),
       },
       params: run.data.params,
-      environment: produced
-        ? await this.environmentOf(caller, produced.modelId, produced.artifactUri)
-        : { fromModelId: null, python: null, requirements: [] },
+      environment: await this.environmentOf(caller, run.info.artifactUri, produced),
       datasets: (inputs.get(runId) ?? []).map((i) => ({
         datasetId: i.dataset.datasetId,
         name: i.dataset.name,
@@ -107,8 +110,26 @@ export class ReproducibilityService {
     };
   }
 
-  private async environmentOf(caller: Caller, modelId: string, artifactUri: string) {
-    const root = storePathOf(artifactUri);
+  /**
+   * The run's own environment files win: a run that logs no model (or whose model was made
+   * elsewhere) can still record what it ran in.
+   */
+  private async environmentOf(
+    caller: Caller,
+    runArtifactUri: string,
+    produced: { modelId: string; artifactUri: string } | undefined,
+  ): Promise<ReproducibilityRecord['environment']> {
+    const own = await this.environmentFiles(caller, `${storePathOf(runArtifactUri)}/${RUN_ENVIRONMENT_FOLDER}`);
+    if (own.python !== null || own.requirements.length > 0) return { source: 'run', fromModelId: null, ...own };
+    if (!produced) return { source: null, fromModelId: null, python: null, requirements: [] };
+    const files = await this.environmentFiles(caller, storePathOf(produced.artifactUri));
+    return { source: 'model', fromModelId: produced.modelId, ...files };
+  }
+
+  private async environmentFiles(
+    caller: Caller,
+    root: string,
+  ): Promise<{ python: string | null; requirements: string[] }> {
     const read = async (name: string): Promise<string | null> => {
       try {
         const file = await this.artifacts.get(caller, `${root}/${name}`, { start: 0, end: MAX_ENV_FILE_BYTES - 1 });
@@ -123,7 +144,6 @@ export class ReproducibilityService {
     };
     const [pythonEnv, requirements] = await Promise.all([read('python_env.yaml'), read('requirements.txt')]);
     return {
-      fromModelId: modelId,
       python: /^python:\s*["']?([\w.+-]+)/m.exec(pythonEnv ?? '')?.[1] ?? null,
       requirements: (requirements ?? '')
         .split('\n')

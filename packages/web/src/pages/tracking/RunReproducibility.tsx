@@ -98,9 +98,11 @@ export function RunReproducibility({ run }: { run: Run }) {
           <dl className="kv" data-testid="repro-environment">
             <dt>Python</dt>
             <dd className="mono">{r.environment.python ?? NONE}</dd>
-            <dt>From model</dt>
+            <dt>From</dt>
             <dd className="mono">
-              {r.environment.fromModelId ? (
+              {r.environment.source === 'run' ? (
+                <span>this run's environment/ artifacts</span>
+              ) : r.environment.fromModelId ? (
                 <Link to={loggedModelPath(r.experimentId, r.environment.fromModelId)}>{r.environment.fromModelId}</Link>
               ) : (
                 (tagOf(run, 'mlflow.log-model.history') && 'an MLflow 2 model (see Artifacts)') || NONE
