@@ -19,6 +19,8 @@ import {
   type Headers,
 } from '../../testing/identity-fixtures.js';
 import { adminAuth, buildTestApp } from '../../testing/test-app.js';
+import { UnavailableError } from '../../core/errors.js';
+import { toMlflowError } from './errors.js';
 
 const API = '/api/2.0/mlflow';
 const BAD_CHARACTERS =
@@ -697,6 +699,19 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('a locked-out login is 429 REQUEST_LIMIT_EXCEEDED with Retry-After, which the client waits out', async () => {
+      const user = await createUser(app, `locked-${engine}`);
+      const wrong = basic(user.username, 'wrong password');
+      for (let i = 0; i < 5; i++) {
+        expectMlflowError(await get(app, 'experiments/get?experiment_id=0', wrong), 401, 'UNAUTHENTICATED');
+      }
+      // The next try, while locked (the right password may still be in the credential cache, which
+      // sessions.test.ts covers with a fake clock).
+      const locked = await get(app, 'experiments/get?experiment_id=0', wrong);
+      expectMlflowError(locked, 429, 'REQUEST_LIMIT_EXCEEDED');
+      assert.match(String(locked.headers['retry-after']), /^\d+$/);
+    });
+
     test('unknown routes under the MLflow prefixes answer 404 ENDPOINT_NOT_FOUND', async () => {
       for (const headers of [adminAuth, {}]) {
         for (const [method, url] of [
@@ -883,3 +898,17 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+test('a store outage is the one 5xx: 503 TEMPORARILY_UNAVAILABLE, which the MLflow client retries', () => {
+  const outage = toMlflowError(new UnavailableError('cannot reach the store'), 'req-1');
+  assert.deepEqual(outage, {
+    status: 503,
+    body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'cannot reach the store' },
+  });
+  // Anything unknown is a 500 that names the request, never its internals.
+  const unknown = toMlflowError(new Error('SQLITE_CORRUPT at /var/lib/hangar.db'), 'req-2');
+  assert.deepEqual(unknown, {
+    status: 500,
+    body: { error_code: 'INTERNAL_ERROR', message: 'internal error; quote request id req-2' },
+  });
+});

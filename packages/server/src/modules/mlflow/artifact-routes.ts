@@ -4,7 +4,7 @@ import { InputError } from '../../core/errors.js';
 import { callerOf } from '../../core/request.js';
 import { acceptRawBodies, sendArtifact, uploadOf } from '../artifacts/http.js';
 import type { ArtifactsService } from '../artifacts/service.js';
-import { endpointNotFound, toMlflowError } from './errors.js';
+import { endpointNotFound, mlflowErrorHandler } from './errors.js';
 
 const PREFIX = '/api/2.0/mlflow-artifacts';
 /** mlflow.exceptions._UnsupportedMultipartUploadException.MESSAGE, which the client tests for. */
@@ -25,11 +25,7 @@ export function mlflowArtifactRoutes(artifacts: ArtifactsService) {
   return async (app: FastifyInstance) => {
     await app.register(
       async (scope) => {
-        scope.setErrorHandler((err, req, reply) => {
-          const { status, body } = toMlflowError(err, req.id, scope.initialConfig.bodyLimit);
-          if (status >= 500) req.log.error({ err, reqId: req.id }, 'MLflow artifact request failed');
-          return reply.code(status).send(body);
-        });
+        scope.setErrorHandler(mlflowErrorHandler(scope, 'MLflow artifact request'));
         scope.setNotFoundHandler((req, reply) => reply.code(404).send(endpointNotFound(req.method, req.url)));
         acceptRawBodies(scope);
 

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import {
   ConflictError,
   DomainError,
@@ -64,5 +65,21 @@ export function toMlflowError(
   return {
     status: 500,
     body: { error_code: 'INTERNAL_ERROR', message: `internal error; quote request id ${requestId}` },
+  };
+}
+
+/**
+ * The error handler of the MLflow routes: MLflow's shape and statuses, a Retry-After on 429 (the
+ * client's retries honour it), and a log line for the 5xx that are Hangar's fault.
+ */
+export function mlflowErrorHandler(
+  app: FastifyInstance,
+  what: string,
+): Parameters<FastifyInstance['setErrorHandler']>[0] {
+  return (err, req, reply) => {
+    const { status, body } = toMlflowError(err, req.id, app.initialConfig.bodyLimit);
+    if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (status >= 500) req.log.error({ err, reqId: req.id }, `${what} failed`);
+    return reply.code(status).send(body);
   };
 }

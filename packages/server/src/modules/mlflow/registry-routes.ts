@@ -4,7 +4,7 @@ import type { Caller } from '../../core/auth.js';
 import { InputError } from '../../core/errors.js';
 import { callerOf } from '../../core/request.js';
 import type { ModelVersion, ProjectRef, RegisteredModel, RegistryService } from '../registry/service.js';
-import { toMlflowError } from './errors.js';
+import { mlflowErrorHandler } from './errors.js';
 import { body, optionalInt, query, type Body } from './routes.js';
 
 /*
@@ -78,11 +78,7 @@ const optionalText = (b: Body, key: string): string | undefined => {
 
 export function mlflowRegistryRoutes(registry: RegistryService) {
   return async (app: FastifyInstance) => {
-    app.setErrorHandler((err, req, reply) => {
-      const { status, body: b } = toMlflowError(err, req.id, app.initialConfig.bodyLimit);
-      if (status >= 500) req.log.error({ err, reqId: req.id }, 'MLflow registry request failed');
-      return reply.code(status).send(b);
-    });
+    app.setErrorHandler(mlflowErrorHandler(app, 'MLflow registry request'));
     const route = (methods: Method | Method[], path: string, h: Handler) =>
       app.route({
         method: methods,

@@ -9,7 +9,7 @@ import type { RunModelRow } from '../logged-models/store.js';
 import type { ViewType } from '../tracking/search/index.js';
 import type { TrackingSearchService } from '../tracking/search-service.js';
 import type { Experiment, Metric, MetricInput, Run, RunInfo, TrackingService } from '../tracking/service.js';
-import { endpointNotFound, toMlflowError } from './errors.js';
+import { endpointNotFound, mlflowErrorHandler } from './errors.js';
 
 /*
  * MLflow's tracking REST API (the subset the MLflow client calls for tracking), as a thin adapter
@@ -185,11 +185,7 @@ export function mlflowRoutes({ tracking, search, loggedModels, datasets }: Mlflo
   };
   const runWithIo = async (r: Run) => runJson(r, await ioOf([r]));
   return async (app: FastifyInstance) => {
-    app.setErrorHandler((err, req, reply) => {
-      const { status, body: b } = toMlflowError(err, req.id, app.initialConfig.bodyLimit);
-      if (status >= 500) req.log.error({ err, reqId: req.id }, 'MLflow request failed');
-      return reply.code(status).send(b);
-    });
+    app.setErrorHandler(mlflowErrorHandler(app, 'MLflow request'));
     // Unknown routes under MLflow's prefixes answer as MLflow's server does (the client reads an
     // HTML 404 from it as ENDPOINT_NOT_FOUND), so clients that probe newer APIs fall back.
     for (const prefix of CLIENT_PREFIXES) {
