@@ -62,6 +62,9 @@ def test_rename_experiment_and_tags() -> None:
     mlflow.set_experiment(experiment_id=exp_id)
     mlflow.set_experiment_tags({"stage": "dev", "team": "nlp"})
     assert client.get_experiment(exp_id).tags == {"team": "nlp", "owner": "ana", "stage": "dev"}
+    client.delete_experiment_tag(exp_id, "stage")
+    assert client.get_experiment(exp_id).tags == {"team": "nlp", "owner": "ana"}
+    assert _error_code(lambda: client.delete_experiment_tag(exp_id, "stage")) == "RESOURCE_DOES_NOT_EXIST"
 
     other = client.create_experiment(unique("other"))
     assert _error_code(lambda: client.rename_experiment(other, new)) == "RESOURCE_ALREADY_EXISTS"

@@ -44,6 +44,9 @@ interface Fixture {
   targetTokenId: string;
   experimentId: string;
   runId: string;
+  /** An experiment and a run of it that the walk renames, deletes and restores. */
+  doomedExperimentId: string;
+  doomedRunId: string;
   modelId: string;
   datasetId: string;
 }
@@ -68,6 +71,7 @@ let walkRunId = '';
 let walkReleaseId = '';
 let walkWebhookId = '';
 let walkDoomedWebhookId = '';
+let walkDoomedExperimentId = '';
 const ONNX_MLMODEL = 'flavors:\n  onnx:\n    data: model.onnx\n  python_function:\n    loader_module: mlflow.onnx\n';
 const BINARY_ONNX = readFileSync(path.join(import.meta.dirname, 'modules/evaluation/fixtures/binary.onnx'));
 const ROW = Array.from({ length: 30 }, (_, i) => i / 10);
@@ -139,6 +143,35 @@ const PERMISSIONS: Record<string, Rule> = {
     body: () => ({ experimentIds: [walkExperimentId], filter: 'metrics.loss > 0', orderBy: ['metrics.loss DESC'] }),
   },
   getMetricHistory: { allow: PROJECT_VIEWERS, params: (f) => ({ id: f.runId, key: 'loss' }) },
+  // Tracking writes (developers). reset() puts back the tags the deletes remove; deleting and
+  // restoring again is no error, so the doomed experiment and run need no reset.
+  createRun: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ id: f.experimentId }),
+    body: (n) => ({ runName: `walk-${n}` }),
+  },
+  updateRun: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.runId }), body: () => ({ status: 'RUNNING' }) },
+  logRunBatch: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ id: f.runId }),
+    body: (n) => ({ metrics: [{ key: 'loss', value: 1, step: n }], params: [{ key: 'walk', value: '1' }] }),
+  },
+  deleteRunTag: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.runId, key: 'walk-tag' }) },
+  deleteRun: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.doomedRunId }) },
+  restoreRun: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.doomedRunId }) },
+  updateExperiment: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ id: f.doomedExperimentId }),
+    body: (n) => ({ name: `walk-doomed-${n}` }),
+  },
+  setExperimentTag: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ id: f.doomedExperimentId, key: 'walk-tag' }),
+    body: () => ({ value: 'walk' }),
+  },
+  deleteExperimentTag: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.doomedExperimentId, key: 'walk-tag' }) },
+  deleteExperiment: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.doomedExperimentId }) },
+  restoreExperiment: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.doomedExperimentId }) },
 
   getRunReproducibility: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }) },
   listRunArtifacts: { allow: PROJECT_VIEWERS, params: (f) => ({ runId: f.runId }) },
@@ -157,6 +190,12 @@ const PERMISSIONS: Record<string, Rule> = {
 
   getLoggedModel: { allow: PROJECT_VIEWERS, params: (f) => ({ modelId: f.modelId }) },
   searchLoggedModels: { allow: PROJECT_VIEWERS, body: () => ({ experimentIds: [walkExperimentId] }) },
+  createLoggedModel: { allow: PROJECT_DEVELOPERS, params: (f) => ({ id: f.experimentId }), body: () => ({}) },
+  finalizeLoggedModel: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ modelId: f.modelId }),
+    body: () => ({ status: 'READY' }),
+  },
 
   listDatasets: { allow: PROJECT_VIEWERS },
   registerDataset: {
@@ -372,6 +411,8 @@ for (const engine of ENGINES) {
 
     /** Puts back whatever an allowed destructive call removed, so every call sees the same world. */
     const reset = async () => {
+      await asAdmin('POST', '/api/2.0/mlflow/runs/set-tag', { run_id: walkRunId, key: 'walk-tag', value: 'walk' });
+      await asAdmin('PUT', `/api/v1/experiments/${walkDoomedExperimentId}/tags/walk-tag`, { value: 'walk' });
       const D = '/api/v1/projects/proj/deployments';
       const rollout = (name: string) =>
         app.database.db
@@ -471,6 +512,12 @@ for (const engine of ENGINES) {
       await asAdmin('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'loss', value: 1, step: 0 });
       await asAdmin('PUT', `/api/v1/runs/${runId}/artifacts/file?path=walk.txt`, 'walk');
       const model = await asAdmin('POST', '/api/2.0/mlflow/logged-models', { experiment_id: experimentId });
+      walkDoomedExperimentId = (
+        await asAdmin('POST', '/api/v1/projects/proj/experiments', { name: 'walk-doomed' })
+      ).json<{
+        experimentId: string;
+      }>().experimentId;
+      const doomedRun = await asAdmin('POST', `/api/v1/experiments/${walkDoomedExperimentId}/runs`, {});
       const dataset = await asAdmin('POST', '/api/v1/projects/proj/datasets', {
         name: 'walk-data',
         uri: 's3://bucket/walk.csv',
@@ -533,6 +580,8 @@ for (const engine of ENGINES) {
         targetTokenId: target.json<{ id: string }>().id,
         experimentId,
         runId,
+        doomedExperimentId: walkDoomedExperimentId,
+        doomedRunId: doomedRun.json<{ info: { runId: string } }>().info.runId,
       };
       await reset();
     });

@@ -19,12 +19,16 @@ import type {
   CreateDeploymentResponse,
   CreateExperimentParams,
   CreateExperimentResponse,
+  CreateLoggedModelParams,
+  CreateLoggedModelResponse,
   CreateModelVersionParams,
   CreateModelVersionResponse,
   CreateProjectParams,
   CreateProjectResponse,
   CreateRegisteredModelParams,
   CreateRegisteredModelResponse,
+  CreateRunParams,
+  CreateRunResponse,
   CreateTeamParams,
   CreateTeamResponse,
   CreateTokenParams,
@@ -37,12 +41,20 @@ import type {
   DeleteDeploymentResponse,
   DeleteEvaluationSpecParams,
   DeleteEvaluationSpecResponse,
+  DeleteExperimentParams,
+  DeleteExperimentResponse,
+  DeleteExperimentTagParams,
+  DeleteExperimentTagResponse,
   DeleteModelAliasParams,
   DeleteModelAliasResponse,
   DeleteProjectParams,
   DeleteProjectResponse,
   DeleteRunArtifactParams,
   DeleteRunArtifactResponse,
+  DeleteRunParams,
+  DeleteRunResponse,
+  DeleteRunTagParams,
+  DeleteRunTagResponse,
   DeleteSecretParams,
   DeleteSecretResponse,
   DeleteTeamParams,
@@ -57,6 +69,8 @@ import type {
   EnqueueJobResponse,
   ExportAuditEventsParams,
   ExportAuditEventsResponse,
+  FinalizeLoggedModelParams,
+  FinalizeLoggedModelResponse,
   GetBundleParams,
   GetBundleResponse,
   GetDatasetParams,
@@ -145,6 +159,8 @@ import type {
   ListWebhookDeliveriesResponse,
   ListWebhooksParams,
   ListWebhooksResponse,
+  LogRunBatchParams,
+  LogRunBatchResponse,
   LoginParams,
   LoginResponse,
   LogoutResponse,
@@ -183,6 +199,10 @@ import type {
   RequestReleaseResponse,
   RerunModelVersionGateParams,
   RerunModelVersionGateResponse,
+  RestoreExperimentParams,
+  RestoreExperimentResponse,
+  RestoreRunParams,
+  RestoreRunResponse,
   RevokeTokenParams,
   RevokeTokenResponse,
   RollbackDeploymentParams,
@@ -197,6 +217,8 @@ import type {
   SearchRunsResponse,
   SetDeploymentTrafficParams,
   SetDeploymentTrafficResponse,
+  SetExperimentTagParams,
+  SetExperimentTagResponse,
   SetModelAliasParams,
   SetModelAliasResponse,
   SetPasswordParams,
@@ -211,10 +233,14 @@ import type {
   StartRolloutResponse,
   TestWebhookParams,
   TestWebhookResponse,
+  UpdateExperimentParams,
+  UpdateExperimentResponse,
   UpdateProjectParams,
   UpdateProjectResponse,
   UpdateRegisteredModelParams,
   UpdateRegisteredModelResponse,
+  UpdateRunParams,
+  UpdateRunResponse,
   UpdateTeamParams,
   UpdateTeamResponse,
   UpdateUserParams,
@@ -349,6 +375,140 @@ export class HangarClient extends HttpClient {
   }
 
   /**
+   * Rename an experiment (developers; audited).
+   *
+   * `PATCH /api/v1/experiments/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async updateExperiment(args: UpdateExperimentParams, options?: RequestOptions): Promise<UpdateExperimentResponse> {
+    return this.request<UpdateExperimentResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/experiments/{id}',
+        pathParams: { id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Soft-delete an experiment: its lifecycle stage becomes deleted; restorable (developers; audited).
+   *
+   * `DELETE /api/v1/experiments/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteExperiment(args: DeleteExperimentParams, options?: RequestOptions): Promise<DeleteExperimentResponse> {
+    return this.request<DeleteExperimentResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/experiments/{id}',
+        pathParams: { id: args.id },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Create a logged model (status PENDING) in an active experiment; upload its files, then finalize it (developers; audited).
+   *
+   * `POST /api/v1/experiments/{id}/logged-models`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createLoggedModel(args: CreateLoggedModelParams, options?: RequestOptions): Promise<CreateLoggedModelResponse> {
+    return this.request<CreateLoggedModelResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/experiments/{id}/logged-models',
+        pathParams: { id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Restore a deleted experiment (developers; audited).
+   *
+   * `POST /api/v1/experiments/{id}/restore`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async restoreExperiment(args: RestoreExperimentParams, options?: RequestOptions): Promise<RestoreExperimentResponse> {
+    return this.request<RestoreExperimentResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/experiments/{id}/restore',
+        pathParams: { id: args.id },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Start a run (status RUNNING) in an active experiment (developers; audited).
+   *
+   * `POST /api/v1/experiments/{id}/runs`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async createRun(args: CreateRunParams, options?: RequestOptions): Promise<CreateRunResponse> {
+    return this.request<CreateRunResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/experiments/{id}/runs',
+        pathParams: { id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Set (or replace) an experiment tag (developers).
+   *
+   * `PUT /api/v1/experiments/{id}/tags/{key}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setExperimentTag(args: SetExperimentTagParams, options?: RequestOptions): Promise<SetExperimentTagResponse> {
+    return this.request<SetExperimentTagResponse>(
+      {
+        method: 'PUT',
+        path: '/api/v1/experiments/{id}/tags/{key}',
+        pathParams: { id: args.id, key: args.key },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Remove an experiment tag; 404 when it is not set (developers).
+   *
+   * `DELETE /api/v1/experiments/{id}/tags/{key}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteExperimentTag(args: DeleteExperimentTagParams, options?: RequestOptions): Promise<DeleteExperimentTagResponse> {
+    return this.request<DeleteExperimentTagResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/experiments/{id}/tags/{key}',
+        pathParams: { id: args.id, key: args.key },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
    * List jobs, newest first.
    *
    * `GET /api/v1/jobs`
@@ -471,6 +631,26 @@ export class HangarClient extends HttpClient {
         method: 'GET',
         path: '/api/v1/logged-models/{modelId}',
         pathParams: { modelId: args.modelId },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Set a logged model's status: READY once its files are uploaded, or FAILED (developers).
+   *
+   * `PATCH /api/v1/logged-models/{modelId}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async finalizeLoggedModel(args: FinalizeLoggedModelParams, options?: RequestOptions): Promise<FinalizeLoggedModelResponse> {
+    return this.request<FinalizeLoggedModelResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/logged-models/{modelId}',
+        pathParams: { modelId: args.modelId },
+        body: args.body,
+        contentType: 'application/json',
         response: 'json',
       },
       options,
@@ -1769,6 +1949,64 @@ export class HangarClient extends HttpClient {
   }
 
   /**
+   * Change a run: status (e.g. FINISHED), end time, name (developers).
+   *
+   * `PATCH /api/v1/runs/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async updateRun(args: UpdateRunParams, options?: RequestOptions): Promise<UpdateRunResponse> {
+    return this.request<UpdateRunResponse>(
+      {
+        method: 'PATCH',
+        path: '/api/v1/runs/{id}',
+        pathParams: { id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Soft-delete a run: its lifecycle stage becomes deleted; restorable (developers; audited).
+   *
+   * `DELETE /api/v1/runs/{id}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteRun(args: DeleteRunParams, options?: RequestOptions): Promise<DeleteRunResponse> {
+    return this.request<DeleteRunResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/runs/{id}',
+        pathParams: { id: args.id },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Log metrics, params and tags to an active run in one atomic batch, by MLflow's rules: at most 1000 metrics, 100 params, 100 tags, 1000 items in all; a refused batch writes nothing; a param cannot change value (developers).
+   *
+   * `POST /api/v1/runs/{id}/log-batch`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async logRunBatch(args: LogRunBatchParams, options?: RequestOptions): Promise<LogRunBatchResponse> {
+    return this.request<LogRunBatchResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/runs/{id}/log-batch',
+        pathParams: { id: args.id },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
    * A metric's full history in step order, paged.
    *
    * `GET /api/v1/runs/{id}/metrics/{key}/history`
@@ -1782,6 +2020,42 @@ export class HangarClient extends HttpClient {
         pathParams: { id: args.id, key: args.key },
         query: { maxResults: args.maxResults, pageToken: args.pageToken },
         response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Restore a deleted run (developers; audited).
+   *
+   * `POST /api/v1/runs/{id}/restore`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async restoreRun(args: RestoreRunParams, options?: RequestOptions): Promise<RestoreRunResponse> {
+    return this.request<RestoreRunResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/runs/{id}/restore',
+        pathParams: { id: args.id },
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Remove a run tag; 404 when it is not set (developers).
+   *
+   * `DELETE /api/v1/runs/{id}/tags/{key}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteRunTag(args: DeleteRunTagParams, options?: RequestOptions): Promise<DeleteRunTagResponse> {
+    return this.request<DeleteRunTagResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/runs/{id}/tags/{key}',
+        pathParams: { id: args.id, key: args.key },
+        response: 'none',
       },
       options,
     );

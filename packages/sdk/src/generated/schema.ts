@@ -679,6 +679,201 @@ export interface GetExperimentParams {
 /** Successful response of `getExperiment`. */
 export type GetExperimentResponse = Experiment;
 
+// updateExperiment: PATCH /api/v1/experiments/{id}
+
+/** Request body of `updateExperiment`. */
+export interface UpdateExperimentBody {
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  name: string;
+}
+
+/** Arguments of `updateExperiment`. */
+export interface UpdateExperimentParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+  /** The request body. */
+  body: UpdateExperimentBody;
+}
+
+/** Successful response of `updateExperiment`. */
+export type UpdateExperimentResponse = Experiment;
+
+// deleteExperiment: DELETE /api/v1/experiments/{id}
+
+/** Arguments of `deleteExperiment`. */
+export interface DeleteExperimentParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+}
+
+/** Successful response of `deleteExperiment`. */
+export type DeleteExperimentResponse = void;
+
+// createLoggedModel: POST /api/v1/experiments/{id}/logged-models
+
+/** Request body of `createLoggedModel`. */
+export interface CreateLoggedModelBody {
+  /** @maxLength 500 */
+  modelType?: string;
+  /**
+   * default model-<id prefix>
+   * @maxLength 500
+   */
+  name?: string;
+  /** @maxItems 100 */
+  params?: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 6000 */
+    value: string;
+  }[];
+  /**
+   * a run of the same experiment
+   * @pattern ^[0-9a-f]{32}$
+   */
+  sourceRunId?: string;
+  /** @maxItems 100 */
+  tags?: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 8000 */
+    value: string;
+  }[];
+}
+
+/** Arguments of `createLoggedModel`. */
+export interface CreateLoggedModelParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+  /** The request body. */
+  body: CreateLoggedModelBody;
+}
+
+/** Successful response of `createLoggedModel`. */
+export type CreateLoggedModelResponse = LoggedModel;
+
+// restoreExperiment: POST /api/v1/experiments/{id}/restore
+
+/** Arguments of `restoreExperiment`. */
+export interface RestoreExperimentParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+}
+
+/** Successful response of `restoreExperiment`. */
+export type RestoreExperimentResponse = Experiment;
+
+// createRun: POST /api/v1/experiments/{id}/runs
+
+/** Request body of `createRun`. */
+export interface CreateRunBody {
+  /**
+   * sets MLflow's mlflow.parentRunId tag
+   * @pattern ^[0-9a-f]{32}$
+   */
+  parentRunId?: string;
+  /** @maxLength 500 */
+  runName?: string;
+  /**
+   * epoch milliseconds
+   * @minimum 0
+   */
+  startTime?: number;
+  /** @maxItems 100 */
+  tags?: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 8000 */
+    value: string;
+  }[];
+}
+
+/** Arguments of `createRun`. */
+export interface CreateRunParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+  /** The request body. */
+  body: CreateRunBody;
+}
+
+/** Successful response of `createRun`. */
+export type CreateRunResponse = Run;
+
+// setExperimentTag: PUT /api/v1/experiments/{id}/tags/{key}
+
+/** Request body of `setExperimentTag`. */
+export interface SetExperimentTagBody {
+  /** @maxLength 20000 */
+  value: string;
+}
+
+/** Arguments of `setExperimentTag`. */
+export interface SetExperimentTagParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 250
+   */
+  key: string;
+  /** The request body. */
+  body: SetExperimentTagBody;
+}
+
+/** Successful response of `setExperimentTag`. */
+export type SetExperimentTagResponse = Experiment;
+
+// deleteExperimentTag: DELETE /api/v1/experiments/{id}/tags/{key}
+
+/** Arguments of `deleteExperimentTag`. */
+export interface DeleteExperimentTagParams {
+  /**
+   * Path parameter.
+   * @pattern ^\d{1,15}$
+   */
+  id: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 250
+   */
+  key: string;
+}
+
+/** Successful response of `deleteExperimentTag`. */
+export type DeleteExperimentTagResponse = void;
+
 // listJobs: GET /api/v1/jobs
 
 /** Arguments of `listJobs`. */
@@ -864,6 +1059,27 @@ export interface GetLoggedModelParams {
 
 /** Successful response of `getLoggedModel`. */
 export type GetLoggedModelResponse = LoggedModel;
+
+// finalizeLoggedModel: PATCH /api/v1/logged-models/{modelId}
+
+/** Request body of `finalizeLoggedModel`. */
+export interface FinalizeLoggedModelBody {
+  status: 'PENDING' | 'READY' | 'FAILED';
+}
+
+/** Arguments of `finalizeLoggedModel`. */
+export interface FinalizeLoggedModelParams {
+  /**
+   * Path parameter.
+   * @pattern ^m-[0-9a-f]{32}$
+   */
+  modelId: string;
+  /** The request body. */
+  body: FinalizeLoggedModelBody;
+}
+
+/** Successful response of `finalizeLoggedModel`. */
+export type FinalizeLoggedModelResponse = LoggedModel;
 
 // whoami: GET /api/v1/me
 
@@ -2930,6 +3146,7 @@ export interface GetModelVersionReproducibilityResponse {
       fromModelId: string | null;
       python: string | null;
       requirements: string[];
+      source: 'run' | 'model' | null;
     };
     experimentId: string;
     models: {
@@ -3729,6 +3946,107 @@ export interface GetRunParams {
 /** Successful response of `getRun`. */
 export type GetRunResponse = Run;
 
+// updateRun: PATCH /api/v1/runs/{id}
+
+/** Request body of `updateRun`. */
+export interface UpdateRunBody {
+  /**
+   * epoch milliseconds
+   * @minimum 0
+   */
+  endTime?: number;
+  /**
+   * @minLength 1
+   * @maxLength 500
+   */
+  runName?: string;
+  status?: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+}
+
+/** Arguments of `updateRun`. */
+export interface UpdateRunParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+  /** The request body. */
+  body: UpdateRunBody;
+}
+
+/** Successful response of `updateRun`. */
+export type UpdateRunResponse = Run;
+
+// deleteRun: DELETE /api/v1/runs/{id}
+
+/** Arguments of `deleteRun`. */
+export interface DeleteRunParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+}
+
+/** Successful response of `deleteRun`. */
+export type DeleteRunResponse = void;
+
+// logRunBatch: POST /api/v1/runs/{id}/log-batch
+
+/** Request body of `logRunBatch`. */
+export interface LogRunBatchBody {
+  /** @maxItems 1000 */
+  metrics?: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** default 0 */
+    step?: number;
+    /**
+     * epoch ms; default now
+     * @minimum 0
+     */
+    timestamp?: number;
+    value: number | 'NaN' | 'Infinity' | '-Infinity';
+  }[];
+  /** @maxItems 100 */
+  params?: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 6000 */
+    value: string;
+  }[];
+  /** @maxItems 100 */
+  tags?: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 8000 */
+    value: string;
+  }[];
+}
+
+/** Arguments of `logRunBatch`. */
+export interface LogRunBatchParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+  /** The request body. */
+  body: LogRunBatchBody;
+}
+
+/** Successful response of `logRunBatch`. */
+export type LogRunBatchResponse = void;
+
 // getMetricHistory: GET /api/v1/runs/{id}/metrics/{key}/history
 
 /** Arguments of `getMetricHistory`. */
@@ -3758,6 +4076,40 @@ export interface GetMetricHistoryResponse {
   items: Metric[];
   nextPageToken: string | null;
 }
+
+// restoreRun: POST /api/v1/runs/{id}/restore
+
+/** Arguments of `restoreRun`. */
+export interface RestoreRunParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+}
+
+/** Successful response of `restoreRun`. */
+export type RestoreRunResponse = Run;
+
+// deleteRunTag: DELETE /api/v1/runs/{id}/tags/{key}
+
+/** Arguments of `deleteRunTag`. */
+export interface DeleteRunTagParams {
+  /**
+   * Path parameter.
+   * @pattern ^[0-9a-f]{32}$
+   */
+  id: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 250
+   */
+  key: string;
+}
+
+/** Successful response of `deleteRunTag`. */
+export type DeleteRunTagResponse = void;
 
 // listRunArtifacts: GET /api/v1/runs/{runId}/artifacts
 
@@ -3906,6 +4258,7 @@ export interface GetRunReproducibilityResponse {
     fromModelId: string | null;
     python: string | null;
     requirements: string[];
+    source: 'run' | 'model' | null;
   };
   experimentId: string;
   models: {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { callerOf } from '../../core/request.js';
 import { literalUnion } from '../../core/schema.js';
+import { LIMITS } from '../tracking/limits.js';
 import { LOGGED_MODEL_STATUSES, SEARCH_MAX, type LoggedModel, type LoggedModelsService } from './service.js';
 
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
@@ -38,6 +39,15 @@ export const LoggedModelSchema = Type.Object(
   { $id: 'LoggedModel' },
 );
 const tags = ['logged models'];
+const ModelId = Type.String({ pattern: '^m-[0-9a-f]{32}$' });
+const KeyValueIn = (maxValueLength: number) =>
+  Type.Object(
+    {
+      key: Type.String({ minLength: 1, maxLength: LIMITS.keyLength }),
+      value: Type.String({ maxLength: maxValueLength }),
+    },
+    { additionalProperties: false },
+  );
 
 const wire = (v: number): number | 'NaN' | 'Infinity' | '-Infinity' =>
   Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
@@ -57,7 +67,7 @@ export function loggedModelRoutes(service: LoggedModelsService): FastifyPluginAs
           operationId: 'getLoggedModel',
           tags,
           summary: 'A logged model with its params, tags and metrics (viewers)',
-          params: Type.Object({ modelId: Type.String({ pattern: '^m-[0-9a-f]{32}$' }) }),
+          params: Type.Object({ modelId: ModelId }),
           response: { 200: LoggedModelSchema },
         },
       },
@@ -105,6 +115,56 @@ export function loggedModelRoutes(service: LoggedModelsService): FastifyPluginAs
         const r = await service.search(callerOf(req), req.body);
         return { items: r.models.map(loggedModelWire), nextPageToken: r.nextPageToken };
       },
+    );
+    // Writes, over the service methods the MLflow adapter's logged-models routes call.
+    app.post(
+      '/api/v1/experiments/:id/logged-models',
+      {
+        schema: {
+          operationId: 'createLoggedModel',
+          tags,
+          summary:
+            'Create a logged model (status PENDING) in an active experiment; upload its files, then finalize it (developers; audited)',
+          params: Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }) }),
+          body: Type.Object(
+            {
+              name: Type.Optional(
+                Type.String({ maxLength: LIMITS.runNameLength, description: 'default model-<id prefix>' }),
+              ),
+              modelType: Type.Optional(Type.String({ maxLength: 500 })),
+              sourceRunId: Type.Optional(
+                Type.String({ pattern: '^[0-9a-f]{32}$', description: 'a run of the same experiment' }),
+              ),
+              params: Type.Optional(
+                Type.Array(KeyValueIn(LIMITS.paramValueLength), { maxItems: LIMITS.paramsTagsPerBatch }),
+              ),
+              tags: Type.Optional(
+                Type.Array(KeyValueIn(LIMITS.tagValueLength), { maxItems: LIMITS.paramsTagsPerBatch }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: LoggedModelSchema },
+        },
+      },
+      async (req, reply) => {
+        const model = await service.create(callerOf(req), { experimentId: req.params.id, ...req.body });
+        return reply.code(201).send(loggedModelWire(model));
+      },
+    );
+    app.patch(
+      '/api/v1/logged-models/:modelId',
+      {
+        schema: {
+          operationId: 'finalizeLoggedModel',
+          tags,
+          summary: "Set a logged model's status: READY once its files are uploaded, or FAILED (developers)",
+          params: Type.Object({ modelId: ModelId }),
+          body: Type.Object({ status: literalUnion(LOGGED_MODEL_STATUSES) }, { additionalProperties: false }),
+          response: { 200: LoggedModelSchema },
+        },
+      },
+      async (req) => loggedModelWire(await service.finalize(callerOf(req), req.params.modelId, req.body.status)),
     );
   };
 }

@@ -238,6 +238,9 @@ export function mlflowRoutes({ tracking, search, loggedModels, datasets }: Mlflo
     post('experiments/set-experiment-tag', async (c, b) => {
       await tracking.setExperimentTag(c, str(b, 'experiment_id')!, b.key, b.value);
     });
+    post('experiments/delete-experiment-tag', async (c, b) => {
+      await tracking.deleteExperimentTag(c, str(b, 'experiment_id')!, str(b, 'key')!);
+    });
 
     post('runs/create', async (c, b) => ({
       run: runJson(

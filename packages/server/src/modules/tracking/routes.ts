@@ -4,8 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { Slug } from '../../core/names.js';
 import { callerOf } from '../../core/request.js';
 import { literalUnion } from '../../core/schema.js';
+import { LIMITS } from './limits.js';
 import type { TrackingSearchService } from './search-service.js';
-import { RUN_STATUSES, type TrackingService } from './service.js';
+import { RUN_STATUSES, type Run, type TrackingService } from './service.js';
 
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
 // JSON has no NaN or infinities: they travel as the strings MLflow uses.
@@ -50,12 +51,28 @@ const RunSchema = Type.Object(
 );
 const ExperimentId = Type.String({ pattern: '^\\d{1,15}$' });
 const RunId = Type.String({ pattern: '^[0-9a-f]{32}$' });
-const MetricKey = Type.String({ minLength: 1, maxLength: 250 });
+const MetricKey = Type.String({ minLength: 1, maxLength: LIMITS.keyLength });
 const tags = ['tracking'];
+
+/*
+ * Request schemas state MLflow's limits (limits.ts) so that they are documented in the spec and
+ * the SDK; the service checks them again (with the key character rules), since the MLflow adapter
+ * has no schemas and both doors must refuse the same things.
+ */
+const Key = Type.String({ minLength: 1, maxLength: LIMITS.keyLength });
+const KeyValueIn = (maxValueLength: number) =>
+  Type.Object({ key: Key, value: Type.String({ maxLength: maxValueLength }) }, { additionalProperties: false });
+const RunTagsIn = Type.Array(KeyValueIn(LIMITS.tagValueLength), { maxItems: LIMITS.paramsTagsPerBatch });
+const RunName = Type.String({ maxLength: LIMITS.runNameLength });
+const ExperimentName = Type.String({ minLength: 1, maxLength: LIMITS.experimentNameLength });
+const EpochMs = Type.Integer({ minimum: 0, description: 'epoch milliseconds' });
+const ExperimentParams = Type.Object({ id: ExperimentId });
+const RunParams = Type.Object({ id: RunId });
 
 const wireValue = (v: number) =>
   Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
 const wireMetric = <M extends { value: number }>(m: M) => ({ ...m, value: wireValue(m.value) });
+const wireRun = (run: Run) => ({ ...run, data: { ...run.data, metrics: run.data.metrics.map(wireMetric) } });
 
 /** The native tracking API (the MLflow adapter in modules/mlflow serves the same service). */
 export function trackingRoutes(service: TrackingService, search: TrackingSearchService): FastifyPluginAsyncTypebox {
@@ -113,7 +130,7 @@ export function trackingRoutes(service: TrackingService, search: TrackingSearchS
           operationId: 'getExperiment',
           tags,
           summary: 'One experiment',
-          params: Type.Object({ id: ExperimentId }),
+          params: ExperimentParams,
           response: { 200: ExperimentSchema },
         },
       },
@@ -145,7 +162,7 @@ export function trackingRoutes(service: TrackingService, search: TrackingSearchS
       async (req) => {
         const r = await search.searchRuns(callerOf(req), req.body);
         return {
-          items: r.runs.map((run) => ({ ...run, data: { ...run.data, metrics: run.data.metrics.map(wireMetric) } })),
+          items: r.runs.map(wireRun),
           nextPageToken: r.nextPageToken,
         };
       },
@@ -157,14 +174,11 @@ export function trackingRoutes(service: TrackingService, search: TrackingSearchS
           operationId: 'getRun',
           tags,
           summary: 'One run with its params, tags and latest metrics',
-          params: Type.Object({ id: RunId }),
+          params: RunParams,
           response: { 200: RunSchema },
         },
       },
-      async (req) => {
-        const run = await service.getRun(callerOf(req), req.params.id);
-        return { ...run, data: { ...run.data, metrics: run.data.metrics.map(wireMetric) } };
-      },
+      async (req) => wireRun(await service.getRun(callerOf(req), req.params.id)),
     );
     app.get(
       '/api/v1/runs/:id/metrics/:key/history',
@@ -192,6 +206,237 @@ export function trackingRoutes(service: TrackingService, search: TrackingSearchS
       async (req) => {
         const r = await service.metricHistory(callerOf(req), req.params.id, req.params.key, req.query);
         return { items: r.metrics.map(wireMetric), nextPageToken: r.nextPageToken };
+      },
+    );
+    // Writes. Each route is one call into the same TrackingService methods the MLflow adapter
+    // uses, so permissions, limits, audit and messages are shared; only the JSON shapes differ.
+    app.patch(
+      '/api/v1/experiments/:id',
+      {
+        schema: {
+          operationId: 'updateExperiment',
+          tags,
+          summary: 'Rename an experiment (developers; audited)',
+          params: ExperimentParams,
+          body: Type.Object({ name: ExperimentName }, { additionalProperties: false }),
+          response: { 200: ExperimentSchema },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        await service.renameExperiment(caller, req.params.id, req.body.name);
+        return service.getExperiment(caller, req.params.id);
+      },
+    );
+    app.delete(
+      '/api/v1/experiments/:id',
+      {
+        schema: {
+          operationId: 'deleteExperiment',
+          tags,
+          summary: 'Soft-delete an experiment: its lifecycle stage becomes deleted; restorable (developers; audited)',
+          params: ExperimentParams,
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.setExperimentLifecycle(callerOf(req), req.params.id, 'deleted');
+        return reply.code(204).send(null);
+      },
+    );
+    app.post(
+      '/api/v1/experiments/:id/restore',
+      {
+        schema: {
+          operationId: 'restoreExperiment',
+          tags,
+          summary: 'Restore a deleted experiment (developers; audited)',
+          params: ExperimentParams,
+          response: { 200: ExperimentSchema },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        await service.setExperimentLifecycle(caller, req.params.id, 'active');
+        return service.getExperiment(caller, req.params.id);
+      },
+    );
+    app.put(
+      '/api/v1/experiments/:id/tags/:key',
+      {
+        schema: {
+          operationId: 'setExperimentTag',
+          tags,
+          summary: 'Set (or replace) an experiment tag (developers)',
+          params: Type.Object({ id: ExperimentId, key: Key }),
+          body: Type.Object(
+            { value: Type.String({ maxLength: LIMITS.experimentTagValueLength }) },
+            { additionalProperties: false },
+          ),
+          response: { 200: ExperimentSchema },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        await service.setExperimentTag(caller, req.params.id, req.params.key, req.body.value);
+        return service.getExperiment(caller, req.params.id);
+      },
+    );
+    app.delete(
+      '/api/v1/experiments/:id/tags/:key',
+      {
+        schema: {
+          operationId: 'deleteExperimentTag',
+          tags,
+          summary: 'Remove an experiment tag; 404 when it is not set (developers)',
+          params: Type.Object({ id: ExperimentId, key: Key }),
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.deleteExperimentTag(callerOf(req), req.params.id, req.params.key);
+        return reply.code(204).send(null);
+      },
+    );
+    app.post(
+      '/api/v1/experiments/:id/runs',
+      {
+        schema: {
+          operationId: 'createRun',
+          tags,
+          summary: 'Start a run (status RUNNING) in an active experiment (developers; audited)',
+          params: ExperimentParams,
+          body: Type.Object(
+            {
+              runName: Type.Optional(RunName),
+              startTime: Type.Optional(EpochMs),
+              tags: Type.Optional(RunTagsIn),
+              parentRunId: Type.Optional(
+                Type.String({ pattern: '^[0-9a-f]{32}$', description: "sets MLflow's mlflow.parentRunId tag" }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: RunSchema },
+        },
+      },
+      async (req, reply) => {
+        const run = await service.createRun(callerOf(req), { experimentId: req.params.id, ...req.body });
+        return reply.code(201).send(wireRun(run));
+      },
+    );
+    app.patch(
+      '/api/v1/runs/:id',
+      {
+        schema: {
+          operationId: 'updateRun',
+          tags,
+          summary: 'Change a run: status (e.g. FINISHED), end time, name (developers)',
+          params: RunParams,
+          body: Type.Object(
+            {
+              status: Type.Optional(literalUnion(RUN_STATUSES)),
+              endTime: Type.Optional(EpochMs),
+              runName: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.runNameLength })),
+            },
+            { additionalProperties: false, minProperties: 1 },
+          ),
+          response: { 200: RunSchema },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        await service.updateRun(caller, req.params.id, req.body);
+        return wireRun(await service.getRun(caller, req.params.id));
+      },
+    );
+    app.delete(
+      '/api/v1/runs/:id',
+      {
+        schema: {
+          operationId: 'deleteRun',
+          tags,
+          summary: 'Soft-delete a run: its lifecycle stage becomes deleted; restorable (developers; audited)',
+          params: RunParams,
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.setRunLifecycle(callerOf(req), req.params.id, 'deleted');
+        return reply.code(204).send(null);
+      },
+    );
+    app.post(
+      '/api/v1/runs/:id/restore',
+      {
+        schema: {
+          operationId: 'restoreRun',
+          tags,
+          summary: 'Restore a deleted run (developers; audited)',
+          params: RunParams,
+          response: { 200: RunSchema },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        await service.setRunLifecycle(caller, req.params.id, 'active');
+        return wireRun(await service.getRun(caller, req.params.id));
+      },
+    );
+    app.post(
+      '/api/v1/runs/:id/log-batch',
+      {
+        schema: {
+          operationId: 'logRunBatch',
+          tags,
+          summary:
+            "Log metrics, params and tags to an active run in one atomic batch, by MLflow's rules: at most 1000 metrics, 100 params, 100 tags, 1000 items in all; a refused batch writes nothing; a param cannot change value (developers)",
+          params: RunParams,
+          body: Type.Object(
+            {
+              metrics: Type.Optional(
+                Type.Array(
+                  Type.Object(
+                    {
+                      key: MetricKey,
+                      value: MetricValue,
+                      step: Type.Optional(Type.Integer({ description: 'default 0' })),
+                      timestamp: Type.Optional(Type.Integer({ minimum: 0, description: 'epoch ms; default now' })),
+                    },
+                    { additionalProperties: false },
+                  ),
+                  { maxItems: LIMITS.metricsPerBatch },
+                ),
+              ),
+              params: Type.Optional(
+                Type.Array(KeyValueIn(LIMITS.paramValueLength), { maxItems: LIMITS.paramsTagsPerBatch }),
+              ),
+              tags: Type.Optional(RunTagsIn),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.logBatch(callerOf(req), req.params.id, req.body);
+        return reply.code(204).send(null);
+      },
+    );
+    app.delete(
+      '/api/v1/runs/:id/tags/:key',
+      {
+        schema: {
+          operationId: 'deleteRunTag',
+          tags,
+          summary: 'Remove a run tag; 404 when it is not set (developers)',
+          params: Type.Object({ id: RunId, key: Key }),
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.deleteTag(callerOf(req), req.params.id, req.params.key);
+        return reply.code(204).send(null);
       },
     );
   };

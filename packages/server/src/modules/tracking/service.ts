@@ -290,9 +290,26 @@ export class TrackingService {
     await this.store.setExperimentTag(e.id, k, value);
   }
 
+  /** Removes an experiment tag; a tag that is not there is a NotFoundError, as for run tags. */
+  async deleteExperimentTag(caller: Caller, id: string, key: string): Promise<void> {
+    const e = await this.writableExperiment(caller, id, null);
+    // The key comes from the URL; PostgreSQL cannot even compare a text holding NUL.
+    validateKey('tag', key);
+    if (!(await this.store.deleteExperimentTag(e.id, key))) {
+      throw new NotFoundError(`No tag with name: ${key} in experiment with id ${id}`);
+    }
+  }
+
   async createRun(
     caller: Caller,
-    input: { experimentId?: string; runName?: unknown; startTime?: unknown; tags?: { key: unknown; value: unknown }[] },
+    input: {
+      experimentId?: string;
+      runName?: unknown;
+      startTime?: unknown;
+      tags?: { key: unknown; value: unknown }[];
+      /** The native API's field for MLflow's `mlflow.parentRunId` tag, which it becomes. */
+      parentRunId?: string;
+    },
   ): Promise<Run> {
     const e = await this.writableExperiment(caller, input.experimentId ?? String(DEFAULT_EXPERIMENT_ID), 'run.create');
     const a = requireAuth(caller);
@@ -306,6 +323,17 @@ export class TrackingService {
       const key = validateKey('tag', t.key);
       return { key, value: validateValue('tag', key, t.value) };
     });
+    if (input.parentRunId !== undefined) {
+      const tagged = tags.find((t) => t.key === 'mlflow.parentRunId');
+      if (tagged && tagged.value !== input.parentRunId) {
+        throw new InputError(
+          `parentRunId ${input.parentRunId} differs from the mlflow.parentRunId tag ${tagged.value}`,
+          'parentRunId',
+        );
+      }
+      if (!tagged)
+        tags.push({ key: 'mlflow.parentRunId', value: validateValue('tag', 'mlflow.parentRunId', input.parentRunId) });
+    }
     const given = input.runName ?? tags.find((t) => t.key === 'mlflow.runName')?.value;
     if (given !== undefined && !validRunName(given)) {
       throw new InputError(RUN_NAME_RULE, 'run_name');

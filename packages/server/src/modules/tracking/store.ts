@@ -138,6 +138,15 @@ export class TrackingStore {
       .execute();
   }
 
+  async deleteExperimentTag(id: number, key: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('experiment_tags')
+      .where('experiment_id', '=', id)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   runById(id: string) {
     return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
   }
