@@ -150,6 +150,27 @@ def set_spec(api: Hangar, model: str, spec: dict) -> None:
     api.request("PUT", f"/api/v1/projects/default/models/{model}/evaluation-spec", spec)
 
 
+def cancer_classifier_with_spec(api: Hangar, cancer, prefix: str):
+    """A scaler + logistic regression on the cancer data, and a model whose gate needs accuracy >= 0.9
+    on its held-out part."""
+    X_train, X_test, y_train, y_test, names = cancer
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
+    model = unique(prefix)
+    dataset = held_out_dataset(api, X_test, y_test, names, "label")
+    set_spec(
+        api,
+        model,
+        {
+            "datasetId": dataset,
+            "task": "binary",
+            "labelColumn": "label",
+            "thresholds": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
+            "championRule": None,
+        },
+    )
+    return clf, model, X_test, y_test
+
+
 def log_onnx_version(onx, model: str) -> int:
     """Logs an ONNX graph with the onnx flavor and registers it as a version of ``model``."""
     try:
@@ -219,21 +240,7 @@ def diabetes():
 
 
 def test_sklearn_classifier_gated_through_pyfunc(admin_api: Hangar, cancer) -> None:
-    X_train, X_test, y_train, y_test, names = cancer
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
-    model = unique("gated-clf")
-    dataset = held_out_dataset(admin_api, X_test, y_test, names, "label")
-    set_spec(
-        admin_api,
-        model,
-        {
-            "datasetId": dataset,
-            "task": "binary",
-            "labelColumn": "label",
-            "thresholds": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
-            "championRule": None,
-        },
-    )
+    clf, model, X_test, y_test = cancer_classifier_with_spec(admin_api, cancer, "gated-clf")
     import pandas as pd
 
     with mlflow.start_run():
@@ -242,7 +249,7 @@ def test_sklearn_classifier_gated_through_pyfunc(admin_api: Hangar, cancer) -> N
     assert gate["status"] == "passed", gate
     assert gate["scorer"] == "pyfunc"
     assert gate["rows"] == len(y_test)
-    frame = pd.DataFrame(X_test, columns=names)
+    frame = pd.DataFrame(X_test, columns=cancer[4])
     want = classification_metrics(y_test, clf.predict(frame), clf.predict_proba(frame), clf.classes_)
     assert_metrics_equal(gate["metrics"], want)
 
@@ -356,21 +363,7 @@ def test_onnx_multiclass_classifier_gated_in_process(admin_api: Hangar, three_cl
 
 
 def test_unloadable_pyfunc_model_fails_its_gate_without_retries(admin_api: Hangar, cancer) -> None:
-    X_train, X_test, y_train, y_test, names = cancer
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
-    model = unique("gated-corrupt")
-    dataset = held_out_dataset(admin_api, X_test, y_test, names, "label")
-    set_spec(
-        admin_api,
-        model,
-        {
-            "datasetId": dataset,
-            "task": "binary",
-            "labelColumn": "label",
-            "thresholds": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
-            "championRule": None,
-        },
-    )
+    clf, model, _, _ = cancer_classifier_with_spec(admin_api, cancer, "gated-corrupt")
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(clf, name="model")
     # The serialized estimator overwritten, through the artifact API, with bytes no loader reads; what
