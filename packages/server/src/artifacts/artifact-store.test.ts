@@ -314,6 +314,29 @@ for (const backend of ARTIFACT_BACKENDS) {
       });
     });
 
+    test('a body whose sha256 is not the declared one stores nothing and keeps the old content', async () => {
+      await store.put('sum/f.txt', body('old'));
+      const wrong = sha256('something else');
+      await assert.rejects(store.put('sum/f.txt', body('new'), { sha256: wrong }), (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.equal(err.field, 'sha256');
+        assert.match(err.message, new RegExp(`${sha256('new')}.*${wrong}`));
+        return true;
+      });
+      assert.equal(await text(store, 'sum/f.txt'), 'old');
+      // A multipart-sized body is checked at its end too: the S3 backend aborts the upload.
+      const big = randomBytes(12 * MiB);
+      await assert.rejects(store.put('sum/big.bin', body(big), { sha256: wrong }), InputError);
+      assert.equal(await store.exists('sum/big.bin'), false);
+      await assert.rejects(store.put('sum/g.txt', body('x'), { sha256: 'ABC' }), InputError);
+      assert.deepEqual(await store.list('sum', { recursive: true }), [{ path: 'sum/f.txt', isDir: false, size: 3 }]);
+      assert.deepEqual(await store.put('sum/big.bin', body(big), { sha256: sha256(big) }), {
+        path: 'sum/big.bin',
+        size: 12 * MiB,
+        sha256: sha256(big),
+      });
+    });
+
     test('missing files are NotFoundError', async () => {
       await store.put('nf/dir/file.txt', body('x'));
       await assert.rejects(store.get('nf/missing.txt'), NotFoundError);

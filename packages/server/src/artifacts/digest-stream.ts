@@ -5,7 +5,8 @@ import { InputError } from '../core/errors.js';
 /**
  * A pass-through stream that counts and sha256-hashes the bytes flowing through it, so a store can
  * checksum an upload without holding it. With `expectedSize` it fails as soon as more bytes arrive,
- * or at the end when fewer did, so the store discards the upload.
+ * or at the end when fewer did; with `expectedSha256` it fails at the end when the bytes hash to
+ * something else. Either way the store discards the upload.
  */
 export class DigestStream extends Transform {
   bytes = 0;
@@ -15,6 +16,7 @@ export class DigestStream extends Transform {
   constructor(
     private readonly path: string,
     private readonly expectedSize?: number,
+    private readonly expectedSha256?: string,
   ) {
     super();
   }
@@ -35,7 +37,18 @@ export class DigestStream extends Transform {
       done(this.sizeError());
       return;
     }
-    this.hex = this.hash.digest('hex');
+    const hex = this.hash.digest('hex');
+    if (this.expectedSha256 !== undefined && hex !== this.expectedSha256) {
+      done(
+        new InputError(
+          `artifact ${JSON.stringify(this.path)}: the body's sha256 is ${hex}, not the ${this.expectedSha256} the request declared; nothing was stored`,
+          'sha256',
+          { path: this.path, expected: this.expectedSha256, received: hex },
+        ),
+      );
+      return;
+    }
+    this.hex = hex;
     done();
   }
 
@@ -53,6 +66,13 @@ export class DigestStream extends Transform {
       'size',
       { path: this.path, expected: this.expectedSize, received: this.bytes },
     );
+  }
+}
+
+/** Checks `PutOptions.sha256`: 64 lowercase hex digits. */
+export function checkExpectedSha256(sha256: string | undefined): void {
+  if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new InputError('an expected sha256 is 64 lowercase hexadecimal digits', 'sha256');
   }
 }
 

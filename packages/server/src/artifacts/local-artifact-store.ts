@@ -7,7 +7,7 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
-import { checkExpectedSize, DigestStream } from './digest-stream.js';
+import { checkExpectedSha256, checkExpectedSize, DigestStream } from './digest-stream.js';
 import { checkByteRange, resolveByteRange } from './range.js';
 import {
   isSafeArtifactPath,
@@ -66,13 +66,14 @@ export class LocalArtifactStore implements ArtifactStore {
   async put(p: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
     const rel = normalizeArtifactPath(p);
     checkExpectedSize(opts.size);
+    checkExpectedSha256(opts.sha256);
     const dirRel = parentArtifactPath(rel);
     const target = this.abs(rel);
     // The rename below would replace a symlink rather than write through it; refuse it all the same,
     // so every operation treats links alike.
     await this.walk(rel);
     const { handle, tmpPath } = await this.createTemp(rel, dirRel);
-    const digest = new DigestStream(rel, opts.size);
+    const digest = new DigestStream(rel, opts.size, opts.sha256);
     let closed = false;
     try {
       await this.verifyDescriptor(handle, joinArtifactPath(dirRel, path.basename(tmpPath)), rel);

@@ -10,7 +10,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConflictError, DomainError, InputError, NotFoundError, UnavailableError } from '../core/errors.js';
-import { checkExpectedSize, DigestStream } from './digest-stream.js';
+import { checkExpectedSha256, checkExpectedSize, DigestStream } from './digest-stream.js';
 import { checkByteRange, RangeNotSatisfiableError, rangeHeader, resolveByteRange } from './range.js';
 import { isSafeArtifactPath, joinArtifactPath, MAX_ARTIFACT_PATH_BYTES, normalizeArtifactPath } from './safe-path.js';
 import type {
@@ -103,8 +103,9 @@ export class S3ArtifactStore implements ArtifactStore {
   async put(p: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
     const rel = normalizeArtifactPath(p);
     checkExpectedSize(opts.size);
+    checkExpectedSha256(opts.sha256);
     const key = this.key(rel);
-    const digest = new DigestStream(rel, opts.size);
+    const digest = new DigestStream(rel, opts.size, opts.sha256);
     // With a known size, grow parts so even a huge file fits in S3's 10,000 parts, and send fewer
     // of those bigger parts at once so the memory an upload holds stays about the same.
     const partSize = Math.max(this.partSize, opts.size ? Math.ceil(opts.size / MAX_PARTS) : 0);

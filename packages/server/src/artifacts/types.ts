@@ -56,6 +56,8 @@ export interface PutOptions {
   contentType?: string;
   /** The exact number of bytes expected; a body of another length is refused and nothing is stored. */
   size?: number;
+  /** The hex sha256 the body must have; a body that hashes otherwise is refused and nothing is stored. */
+  sha256?: string;
 }
 
 export interface PutResult {

@@ -656,6 +656,31 @@ for (const [engine, backend] of SETUPS) {
       ok(await del(app, fileUrl(runId, 'big')));
     });
 
+    test('Content-Digest: a body that does not match its declared sha-256 stores nothing, through either door', async () => {
+      const digest = (b: string) => `sha-256=:${createHash('sha256').update(b).digest('base64')}:`;
+      const withDigest = (d: string) => ({ ...adminAuth, 'content-digest': d });
+      const proxied = proxyUrl(`${f.experimentId}/${runId}/artifacts/digest/proxied.txt`);
+      ok(await put(app, fileUrl(runId, 'digest/a.txt'), 'old'));
+      const before = await contents();
+      for (const url of [fileUrl(runId, 'digest/a.txt'), proxied]) {
+        const wrong = await put(app, url, 'new', withDigest(digest('other')));
+        assert.equal(wrong.statusCode, 400, wrong.body);
+        assert.match(wrong.body, /sha256/);
+        const malformed = await put(app, url, 'new', withDigest('sha-256=:not base64 of 32 bytes:'));
+        assert.equal(malformed.statusCode, 400, malformed.body);
+        assert.match(malformed.body, /Content-Digest/);
+      }
+      assert.deepEqual(await contents(), before, 'refused uploads wrote nothing');
+      assert.equal((await get(app, fileUrl(runId, 'digest/a.txt'))).body, 'old');
+      // A matching digest (beside an algorithm Hangar does not check) is stored; the answer has the sha256.
+      const stored = ok<{ sha256: string }>(
+        await put(app, fileUrl(runId, 'digest/a.txt'), 'new', withDigest(`sha-512=:AAAA:, ${digest('new')}`)),
+      );
+      assert.equal(stored.sha256, sha256('new'));
+      ok(await put(app, proxied, 'proxied', withDigest(digest('proxied'))));
+      assert.equal((await get(app, proxied)).body, 'proxied');
+    });
+
     test('a 0-byte upload is stored and served', async () => {
       const empty = ok<{ size: number; sha256: string }>(await put(app, fileUrl(runId, 'zero/empty.txt'), ''));
       assert.deepEqual(empty, { path: 'zero/empty.txt', size: 0, sha256: sha256('') });

@@ -19,12 +19,46 @@ export function acceptRawBodies(scope: FastifyInstance): void {
 }
 
 /** The upload stream of a request in an {@link acceptRawBodies} scope (empty for a 0-byte body). */
-export function uploadOf(req: FastifyRequest): { body: Readable; size?: number; contentType?: string } {
+export function uploadOf(req: FastifyRequest): {
+  body: Readable;
+  size?: number;
+  contentType?: string;
+  sha256?: string;
+} {
   const body = req.body instanceof Readable ? req.body : Readable.from([]);
   const length = req.headers['content-length'];
   const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
   const contentType = req.headers['content-type'];
-  return { body, ...(size !== undefined ? { size } : {}), ...(contentType ? { contentType } : {}) };
+  const sha256 = sha256OfContentDigest(req.headers['content-digest']);
+  return {
+    body,
+    ...(size !== undefined ? { size } : {}),
+    ...(contentType ? { contentType } : {}),
+    ...(sha256 ? { sha256 } : {}),
+  };
+}
+
+/**
+ * The sha256 (hex) an upload declares in RFC 9530's `Content-Digest: sha-256=:<base64>:`; the
+ * store refuses a body that hashes otherwise, and stores nothing. Other algorithms in the header
+ * are ignored, as the RFC allows; a malformed sha-256 value is a 400.
+ */
+export function sha256OfContentDigest(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  for (const member of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const eq = member.indexOf('=');
+    if (eq < 0 || member.slice(0, eq).trim().toLowerCase() !== 'sha-256') continue;
+    const value = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(member.slice(eq + 1).trim());
+    const bytes = value ? Buffer.from(value[1]!, 'base64') : null;
+    if (!bytes || bytes.length !== 32) {
+      throw new InputError(
+        'Content-Digest sha-256 must be 32 bytes in base64 between colons: sha-256=:<base64>:',
+        'content-digest',
+      );
+    }
+    return bytes.toString('hex');
+  }
+  return undefined;
 }
 
 /**

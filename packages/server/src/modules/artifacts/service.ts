@@ -63,7 +63,7 @@ export class ArtifactsService {
     caller: Caller,
     path: string,
     body: Readable,
-    opts: { size?: number; contentType?: string },
+    opts: { size?: number; contentType?: string; sha256?: string },
   ): Promise<PutResult> {
     const p = await this.authorize(caller, path, 'write', false, true);
     return this.store.put(p, body, opts);
