@@ -173,22 +173,9 @@ def cancer_classifier_with_spec(api: Hangar, cancer, prefix: str):
 
 def log_onnx_version(onx, model: str) -> int:
     """Logs an ONNX graph with the onnx flavor and registers it as a version of ``model``."""
-    try:
-        import onnx  # noqa: F401
-
-        with mlflow.start_run():
-            info = mlflow.onnx.log_model(onx, name="model", registered_model_name=model)
-        return int(info.registered_model_version)
-    except ImportError:
-        # Without the onnx package: the graph and an MLmodel with the onnx flavor, as plain files.
-        with tempfile.TemporaryDirectory() as d:
-            with open(os.path.join(d, "model.onnx"), "wb") as f:
-                f.write(onx.SerializeToString())
-            with open(os.path.join(d, "MLmodel"), "w") as f:
-                f.write("flavors:\n  onnx:\n    data: model.onnx\n")
-            with mlflow.start_run() as run:
-                mlflow.log_artifacts(d, "model")
-        return int(mlflow.register_model(f"runs:/{run.info.run_id}/model", model).version)
+    with mlflow.start_run():
+        info = mlflow.onnx.log_model(onx, name="model", registered_model_name=model)
+    return int(info.registered_model_version)
 
 
 def wait_for_gate(api: Hangar, model: str, version: int) -> dict:
@@ -283,14 +270,26 @@ def test_sklearn_regressor_gated_through_pyfunc(admin_api: Hangar, diabetes) -> 
     assert_metrics_equal(gate["metrics"], want)
 
 
-def test_onnx_classifier_gated_in_process(admin_api: Hangar, cancer) -> None:
-    onnxruntime = pytest.importorskip("onnxruntime")
-    skl2onnx = pytest.importorskip("skl2onnx")
-    X_train, X_test, y_train, y_test, names = cancer
+def onnx_pipeline(data):
+    """A scaler + logistic regression fitted on ``data``'s training part, and its ONNX graph (no
+    ZipMap), with the graph's own labels and probabilities on the held-out part: the server scores
+    in float32, so the oracle is scikit-learn's metrics on those."""
+    import onnxruntime
+    import skl2onnx
+
+    X_train, X_test, y_train, _, _ = data
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
     onx = skl2onnx.to_onnx(
         clf, X_train[:1].astype(np.float32), options={id(clf.steps[-1][1]): {"zipmap": False}}
     )
+    sess = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_test.astype(np.float32)})
+    return clf, onx, labels, proba
+
+
+def test_onnx_classifier_gated_in_process(admin_api: Hangar, cancer) -> None:
+    _, X_test, _, y_test, names = cancer
+    clf, onx, labels, proba = onnx_pipeline(cancer)
     model = unique("gated-onnx")
     dataset = held_out_dataset(admin_api, X_test, y_test, names, "label")
     set_spec(
@@ -307,8 +306,6 @@ def test_onnx_classifier_gated_in_process(admin_api: Hangar, cancer) -> None:
     gate = wait_for_gate(admin_api, model, log_onnx_version(onx, model))
     assert gate["status"] == "passed", gate
     assert gate["scorer"] == "onnx"
-    sess = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
-    labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_test.astype(np.float32)})
     want = classification_metrics(y_test, labels, proba, clf.classes_)
     assert_metrics_equal(gate["metrics"], want)
 
@@ -342,22 +339,14 @@ def test_sklearn_multiclass_classifier_gated_through_pyfunc(admin_api: Hangar, t
 
 
 def test_onnx_multiclass_classifier_gated_in_process(admin_api: Hangar, three_classes) -> None:
-    onnxruntime = pytest.importorskip("onnxruntime")
-    skl2onnx = pytest.importorskip("skl2onnx")
-    X_train, X_test, y_train, y_test, names = three_classes
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(X_train, y_train)
-    onx = skl2onnx.to_onnx(
-        clf, X_train[:1].astype(np.float32), options={id(clf.steps[-1][1]): {"zipmap": False}}
-    )
+    _, X_test, _, y_test, names = three_classes
+    clf, onx, labels, proba = onnx_pipeline(three_classes)
     model = unique("gated-onnx-multi")
     set_spec(admin_api, model, multiclass_spec(held_out_dataset(admin_api, X_test, y_test, names, "label")))
     gate = wait_for_gate(admin_api, model, log_onnx_version(onx, model))
     assert gate["status"] == "passed", gate
     assert gate["scorer"] == "onnx"
     assert gate["rows"] == len(y_test)
-    # The server scores in float32: the oracle is scikit-learn on the graph's own float32 outputs.
-    sess = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
-    labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_test.astype(np.float32)})
     want = multiclass_metrics(y_test, labels, proba, clf.classes_)
     assert_metrics_equal(gate["metrics"], want)
 
