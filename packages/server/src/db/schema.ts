@@ -150,6 +150,9 @@ export interface RunsTable {
   lifecycle_stage: LifecycleStage;
   artifact_uri: string;
   parent_run_id: string | null;
+  // SQLite also has `rev`, a revision that triggers renew whenever anything a search returns for
+  // the run changes (migration 0011). Only raw SQL reads it (searchRunRevisions), so it is not
+  // declared here, where every run row written or read would have to carry it.
 }
 
 export interface RunParamsTable extends KeyValueTable {

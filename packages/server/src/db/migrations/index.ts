@@ -10,6 +10,7 @@ import * as m0007 from './0007_gates_releases.js';
 import * as m0008 from './0008_serving.js';
 import * as m0009 from './0009_prediction_shadow.js';
 import * as m0010 from './0010_prediction_labels.js';
+import * as m0011 from './0011_run_revisions.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -30,6 +31,7 @@ const ALL: Record<string, EngineMigration> = {
   '0008_serving': m0008,
   '0009_prediction_shadow': m0009,
   '0010_prediction_labels': m0010,
+  '0011_run_revisions': m0011,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

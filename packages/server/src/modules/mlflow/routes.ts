@@ -10,6 +10,7 @@ import type { ViewType } from '../tracking/search/index.js';
 import type { TrackingSearchService } from '../tracking/search-service.js';
 import type { Experiment, Metric, MetricInput, Run, RunInfo, TrackingService } from '../tracking/service.js';
 import { endpointNotFound, mlflowErrorHandler } from './errors.js';
+import { cachedRunSearch } from './run-search-page.js';
 
 /*
  * MLflow's tracking REST API (the subset the MLflow client calls for tracking), as a thin adapter
@@ -184,6 +185,16 @@ export function mlflowRoutes({ tracking, search, loggedModels, datasets }: Mlflo
     return { datasets: d, models };
   };
   const runWithIo = async (r: Run) => runJson(r, await ioOf([r]));
+  const cachedSearch = search.keepsRevisions
+    ? cachedRunSearch({
+        search,
+        tracking,
+        toJson: async (runs) => {
+          const io = await ioOf(runs);
+          return new Map(runs.map((r) => [r.info.runId, JSON.stringify(runJson(r, io))]));
+        },
+      })
+    : null;
   return async (app: FastifyInstance) => {
     app.setErrorHandler(mlflowErrorHandler(app, 'MLflow request'));
     // Unknown routes under MLflow's prefixes answer as MLflow's server does (the client reads an
@@ -406,15 +417,18 @@ export function mlflowRoutes({ tracking, search, loggedModels, datasets }: Mlflo
       return {};
     });
 
-    post('runs/search', async (c, b) => {
-      const r = await search.searchRuns(c, {
+    app.post(`${PREFIX}/runs/search`, { schema: { hide: true } }, async (req, reply) => {
+      const b = body(req);
+      const input = {
         experimentIds: stringList(b, 'experiment_ids', true) ?? [],
         filter: str(b, 'filter', false),
         orderBy: stringList(b, 'order_by'),
         maxResults: optionalInt(b, 'max_results'),
         pageToken: str(b, 'page_token', false),
         viewType: str(b, 'run_view_type', false) as ViewType | undefined,
-      });
+      };
+      if (cachedSearch) return reply.type('application/json').send(await cachedSearch(callerOf(req), input));
+      const r = await search.searchRuns(callerOf(req), input);
       const io = await ioOf(r.runs);
       return {
         runs: r.runs.map((run) => runJson(run, io)),

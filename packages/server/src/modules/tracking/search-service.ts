@@ -5,7 +5,16 @@ import type { Engine } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
 import type { AccessService } from '../projects/access.js';
 import type { ProjectStore } from '../projects/store.js';
-import { searchExperiments, searchRuns, type DatasetFilter, type ViewType } from './search/index.js';
+import {
+  searchExperiments,
+  searchRunRevisions,
+  searchRuns,
+  type DatasetFilter,
+  type RunRevision,
+  type RunSearchOptions,
+  type RunSearchPage,
+  type ViewType,
+} from './search/index.js';
 import type { Experiment, Run, TrackingService } from './service.js';
 import type { TrackingStore } from './store.js';
 
@@ -44,6 +53,25 @@ export class TrackingSearchService {
   ) {}
 
   async searchRuns(caller: Caller, input: RunSearchInput): Promise<{ runs: Run[]; nextPageToken: string | null }> {
+    const page = await searchRuns(this.db, await this.runSearchOptions(caller, input));
+    return { runs: await this.tracking.withData(page.runs), nextPageToken: page.nextPageToken };
+  }
+
+  /** Whether runs carry a revision ({@link searchRunRevisions}): on SQLite only. */
+  get keepsRevisions(): boolean {
+    return this.engine === 'sqlite';
+  }
+
+  /**
+   * The same search, returning each run's id and revision only, for a caller that keeps what it
+   * builds from a run while the revision stands (the MLflow adapter's run JSON).
+   */
+  async searchRunRevisions(caller: Caller, input: RunSearchInput): Promise<RunSearchPage<RunRevision>> {
+    return searchRunRevisions(this.db, await this.runSearchOptions(caller, input));
+  }
+
+  /** Checks that the caller may read every experiment named (a missing one is not found). */
+  private async runSearchOptions(caller: Caller, input: RunSearchInput): Promise<RunSearchOptions> {
     requireAuth(caller);
     const ids: number[] = [];
     for (const id of input.experimentIds) {
@@ -54,13 +82,7 @@ export class TrackingSearchService {
       await this.access.requireProjectId(caller, e.project_id, 'viewer', null, missing);
       ids.push(e.id);
     }
-    const page = await searchRuns(this.db, {
-      engine: this.engine,
-      ...input,
-      experimentIds: ids,
-      datasetFilter: this.datasetFilter,
-    });
-    return { runs: await this.tracking.withData(page.runs), nextPageToken: page.nextPageToken };
+    return { engine: this.engine, ...input, experimentIds: ids, datasetFilter: this.datasetFilter };
   }
 
   async searchExperiments(

@@ -151,6 +151,11 @@ export class TrackingStore {
     return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  runsByIds(ids: string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
+  }
+
   async insertRun(run: RunRow) {
     await this.db.insertInto('runs').values(run).execute();
   }
@@ -162,10 +167,24 @@ export class TrackingStore {
   /** Params, tags and latest metrics of many runs at once (search results, run pages). */
   async runData(ids: string[]) {
     if (ids.length === 0) return { params: [], tags: [], metrics: [] };
+    // In key order on both engines (PostgreSQL would otherwise return an updated row last), which
+    // is also the primary key's order, so SQLite reads it without sorting.
     const [params, tags, metrics] = await Promise.all([
-      this.db.selectFrom('run_params').selectAll().where('run_id', 'in', ids).execute(),
-      this.db.selectFrom('run_tags').selectAll().where('run_id', 'in', ids).execute(),
-      this.db.selectFrom('latest_metrics').selectAll().where('run_id', 'in', ids).execute(),
+      this.db
+        .selectFrom('run_params')
+        .selectAll()
+        .where('run_id', 'in', ids)
+        .orderBy('run_id')
+        .orderBy('key')
+        .execute(),
+      this.db.selectFrom('run_tags').selectAll().where('run_id', 'in', ids).orderBy('run_id').orderBy('key').execute(),
+      this.db
+        .selectFrom('latest_metrics')
+        .selectAll()
+        .where('run_id', 'in', ids)
+        .orderBy('run_id')
+        .orderBy('key')
+        .execute(),
     ]);
     return { params, tags, metrics };
   }

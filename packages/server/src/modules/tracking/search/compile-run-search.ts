@@ -43,23 +43,48 @@ export interface RunSearchOptions {
   datasetFilter?: DatasetFilter;
 }
 
-export interface RunSearchPage {
-  runs: RunRow[];
+export interface RunSearchPage<R = RunRow> {
+  runs: R[];
   /** Null on the last page. */
   nextPageToken: string | null;
+}
+
+/** What {@link searchRunRevisions} returns for a run: its id and revision (SQLite's `runs.rev`). */
+export interface RunRevision {
+  id: string;
+  rev: number;
 }
 
 /** A page query row: the run's columns plus the sort values (`k<i>g`, `k<i>v`). */
 export type RunSearchRow = RunRow & Record<string, unknown>;
 
-export interface CompiledRunSearch {
+export interface CompiledRunSearch<R = RunRow> {
   readonly clauses: readonly RunClause[];
   readonly orderBy: readonly RunOrderBy[];
   /** Selects up to maxResults + 1 rows; run it with `query.execute(db)` or read `query.compile(db)`. */
   readonly query: RawBuilder<RunSearchRow>;
   /** Runs the query: the page of runs and the token for the next one. */
-  execute(): Promise<RunSearchPage>;
+  execute(): Promise<RunSearchPage<R>>;
 }
+
+/** What a page query selects of each run: the whole row, or only its id and revision. */
+interface Selection<R> {
+  columns: RawBuilder<unknown>;
+  pick(row: RunSearchRow): R;
+}
+
+/**
+ * A metric-ordered walk leaves the page to the general query after this many segments, or when it
+ * would take more index steps than {@link maxWalk}.
+ */
+const SEGMENTS = 4;
+const maxWalk = (limit: number) => 8 * limit + 1000;
+
+const ROWS: Selection<RunRow> = { columns: sql`runs.*`, pick: pickRun };
+const REVISIONS: Selection<RunRevision> = {
+  columns: sql`runs.id, runs.rev`,
+  pick: (row) => ({ id: row.id, rev: row.rev as number }),
+};
 
 const RUN_COLUMNS = [
   'id',
@@ -241,11 +266,15 @@ function pickRun(row: RunSearchRow): RunRow {
  * experiment's size. Only the runs that have a (non-NaN) value are walked; their order is the
  * search's order up to the value, and the rest of the keys sort ties.
  *
- * The walk is bounded, since the index holds the key's values across every experiment: first the
- * value `budget` steps ahead is read (one index scan), and only runs whose value is up to it are
- * considered. Everything before that value is then complete, ties included, so when at least
- * `limit` runs match the page is exact. Otherwise (few matches within the budget, or the page
- * reaches the NaN or missing values) it returns null and the caller runs the general query.
+ * The walk is bounded, since the index holds the key's values across every experiment. It goes in
+ * segments: the value `budget` steps ahead is read (one index scan), and only runs whose value lies
+ * in the segment up to it are considered. Everything up to that value is then complete, ties
+ * included, so once at least `limit` runs match the page is exact. While fewer match, the next
+ * segment is sized from the share of steps that matched so far (a selective filter walks further,
+ * a loose one stops early), up to {@link SEGMENTS} segments and {@link maxWalk} steps. If the
+ * walk reaches the end of the key's numbers (after them come NaN and missing values), or a filter
+ * turns out too selective for the walk to pay, it returns null and the caller runs the general
+ * query, which then starts from the filter's index.
  * `cross join` makes SQLite nest the loops in this order (PostgreSQL plans it as a plain join).
  */
 function metricOrderedPage(
@@ -258,28 +287,48 @@ function metricOrderedPage(
     /** The value of the last row of the previous page (its group is 0). */
     after: number | null;
     conditions: Expression<SqlBool>[];
+    columns: RawBuilder<unknown>;
   },
 ): () => Promise<{ rows: RunSearchRow[] } | null> {
   const dir = sql.raw(o.ascending ? 'asc' : 'desc');
   const from = sql.raw(o.ascending ? '>=' : '<=');
+  const beyond = sql.raw(o.ascending ? '>' : '<');
   const upTo = sql.raw(o.ascending ? '<=' : '>=');
-  const budget = 8 * o.limit + 1000;
-  const start = o.after === null ? sql`` : sql`and value ${from} ${o.after}`;
   const [k0, ...rest] = o.plan.keys;
   return async () => {
-    const edge = await sql<{ value: number }>`select value from latest_metrics
-      where key = ${o.key} and is_nan = 0 ${start}
-      order by value ${dir} limit 1 offset ${budget - 1}`.execute(db);
-    const bound = edge.rows[0]?.value;
-    const { rows } = await sql<RunSearchRow>`select runs.*, ${sql.join(sortSelections(o.plan.keys))}
-      from latest_metrics as o0 cross join runs ${sql.join(o.plan.joins.slice(1), sql` `)}
-      where o0.run_id = runs.id and o0.key = ${o.key} and o0.is_nan = 0
-        ${o.after === null ? sql`` : sql`and o0.value ${from} ${o.after}`}
-        ${bound === undefined ? sql`` : sql`and o0.value ${upTo} ${bound}`}
-        and ${sql.join(o.conditions, sql` and `)}
-      order by ${k0!.order} ${dir}, ${orderByItems(rest)}
-      limit ${o.limit}`.execute(db);
-    return rows.length >= o.limit ? { rows } : null;
+    const rows: RunSearchRow[] = [];
+    // The first segment starts at the cursor's value (ties continue there), the next ones after
+    // the previous segment's bound.
+    let lower = o.after === null ? null : { op: from, value: o.after };
+    let budget = 2 * o.limit + 1000;
+    let walked = 0;
+    for (let segment = 0; segment < SEGMENTS; segment++) {
+      const edge = await sql<{ value: number }>`select value from latest_metrics
+        where key = ${o.key} and is_nan = 0 ${lower ? sql`and value ${lower.op} ${lower.value}` : sql``}
+        order by value ${dir} limit 1 offset ${budget - 1}`.execute(db);
+      const bound = edge.rows[0]?.value;
+      const found = await sql<RunSearchRow>`select ${o.columns}, ${sql.join(sortSelections(o.plan.keys))}
+        from latest_metrics as o0 cross join runs ${sql.join(o.plan.joins.slice(1), sql` `)}
+        where o0.run_id = runs.id and o0.key = ${o.key} and o0.is_nan = 0
+          ${lower ? sql`and o0.value ${lower.op} ${lower.value}` : sql``}
+          ${bound === undefined ? sql`` : sql`and o0.value ${upTo} ${bound}`}
+          and ${sql.join(o.conditions, sql` and `)}
+        order by ${k0!.order} ${dir}, ${orderByItems(rest)}
+        limit ${o.limit - rows.length}`.execute(db);
+      // Segments follow one another in value order, so the page is their rows in turn.
+      for (const row of found.rows) rows.push(row);
+      if (rows.length >= o.limit) return { rows };
+      if (bound === undefined) return null;
+      walked += budget;
+      lower = { op: beyond, value: bound };
+      // Steps for the runs still wanted at the share seen so far, and a tenth more: a segment
+      // that falls short costs one more (cheap) edge query, one too long costs a probe per step.
+      const share = Math.max(rows.length, 1) / walked;
+      budget = Math.ceil(((o.limit - rows.length) / share) * 1.1) + 100;
+      // A filter this selective is cheaper driven from its own index: the general query.
+      if (walked + budget > maxWalk(o.limit)) return null;
+    }
+    return null;
   };
 }
 
@@ -290,6 +339,10 @@ function metricOrderedPage(
  * messages, for a bad filter, order_by, max_results or page token; nothing runs until `execute`.
  */
 export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): CompiledRunSearch {
+  return compile(db, options, ROWS);
+}
+
+function compile<R>(db: Kysely<DB>, options: RunSearchOptions, selection: Selection<R>): CompiledRunSearch<R> {
   const { engine } = options;
   const maxResults = maxResultsOf(options.maxResults, 'runs');
   const stage = stageOf(options.viewType);
@@ -319,7 +372,7 @@ export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): Com
     ...runFilterConditions(engine, clauses, { datasetFilter: options.datasetFilter, form }),
     ...(cursor ? [afterCursor(plan.keys, cursor)] : []),
   ];
-  const query = sql<RunSearchRow>`select runs.*, ${sql.join(sortSelections(plan.keys))}
+  const query = sql<RunSearchRow>`select ${selection.columns}, ${sql.join(sortSelections(plan.keys))}
     from runs ${sql.join(plan.joins, sql` `)}
     where ${sql.join(conditions, sql` and `)}
     order by ${orderByItems(plan.keys)}
@@ -332,6 +385,7 @@ export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): Com
           plan,
           limit: maxResults + 1,
           after: cursor ? (cursor[0]![1] as number) : null,
+          columns: selection.columns,
           conditions: [
             conditions[0]!,
             ...(stage ? [sql<SqlBool>`runs.lifecycle_stage = ${stage}`] : []),
@@ -350,7 +404,7 @@ export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): Com
       const page = rows.slice(0, maxResults);
       const last = page.at(-1);
       return {
-        runs: page.map(pickRun),
+        runs: page.map((row) => selection.pick(row)),
         nextPageToken: rows.length > maxResults && last ? encodePageToken(print, cursorOf(plan.keys, last)) : null,
       };
     },
@@ -360,4 +414,16 @@ export function compileRunSearch(db: Kysely<DB>, options: RunSearchOptions): Com
 /** compileRunSearch(db, options).execute(); bad input rejects with InputError. */
 export async function searchRuns(db: Kysely<DB>, options: RunSearchOptions): Promise<RunSearchPage> {
   return compileRunSearch(db, options).execute();
+}
+
+/**
+ * Like {@link searchRuns}, but reads only each run's id and revision: for a caller that keeps what
+ * it builds from a run while the revision stands. SQLite only (PostgreSQL keeps no revisions).
+ */
+export async function searchRunRevisions(
+  db: Kysely<DB>,
+  options: RunSearchOptions,
+): Promise<RunSearchPage<RunRevision>> {
+  if (options.engine !== 'sqlite') throw new Error('run revisions are kept on SQLite only');
+  return compile(db, options, REVISIONS).execute();
 }

@@ -11,12 +11,14 @@ export {
 export {
   compileRunSearch,
   runFilterConditions,
+  searchRunRevisions,
   searchRuns,
   type CompiledRunSearch,
   type DatasetFilter,
   type KeyValueForm,
   type RunSearchOptions,
   type RunSearchPage,
+  type RunRevision,
   type RunSearchRow,
 } from './compile-run-search.js';
 export {

@@ -157,6 +157,47 @@ describe('run search performance (sqlite, 100k runs)', () => {
     assert.ok(times[pages >> 1]! < 500);
   });
 
+  // A metric order walks the metric's index in segments sized from how many runs matched so far
+  // (compile-run-search.ts); here pages of several sizes and selectivities, followed through
+  // their tokens, must give exactly the order of a plain sort.
+  test('metric-ordered pages equal a plain sort, across walk segments and pages', async () => {
+    const db = database.db;
+    for (const [threshold, maxResults] of [
+      [0.5, 1000],
+      [0.05, 300],
+      [0.01, 100],
+      [0.999, 5000],
+    ] as const) {
+      const expected = await db.executeQuery<{ id: string }>(
+        CompiledQuery.raw(
+          `select runs.id from runs join latest_metrics f on f.run_id = runs.id and f.key = 'loss'
+           join latest_metrics o on o.run_id = runs.id and o.key = 'acc'
+           where runs.experiment_id = ? and f.value < ? order by o.value desc, runs.start_time desc, runs.id limit 6000`,
+          [experimentId, threshold],
+        ),
+      );
+      const got: string[] = [];
+      let token: string | null = null;
+      do {
+        const page = await compileRunSearch(db, {
+          engine: 'sqlite',
+          experimentIds: [experimentId],
+          filter: `metrics.loss < ${threshold}`,
+          orderBy: ['metrics.acc DESC'],
+          maxResults,
+          pageToken: token,
+        }).execute();
+        for (const r of page.runs) got.push(r.id);
+        token = page.nextPageToken;
+      } while (token && got.length < 6000);
+      assert.deepEqual(
+        got.slice(0, 6000),
+        expected.rows.map((r) => r.id),
+        `loss < ${threshold}, pages of ${maxResults}`,
+      );
+    }
+  });
+
   for (const [name, options] of cases) {
     test(name, async () => {
       const db = database.db;
