@@ -48,6 +48,8 @@ interface Fixture {
   doomedExperimentId: string;
   doomedRunId: string;
   modelId: string;
+  /** A logged model the walk deletes. */
+  doomedModelId: string;
   datasetId: string;
 }
 
@@ -195,6 +197,23 @@ const PERMISSIONS: Record<string, Rule> = {
     allow: PROJECT_DEVELOPERS,
     params: (f) => ({ modelId: f.modelId }),
     body: () => ({ status: 'READY' }),
+  },
+  logLoggedModelParams: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ modelId: f.modelId }),
+    body: () => ({ params: [{ key: 'walk', value: '1' }] }),
+  },
+  setLoggedModelTags: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ modelId: f.modelId }),
+    body: () => ({ tags: [{ key: 'walk', value: '1' }] }),
+  },
+  deleteLoggedModelTag: { allow: PROJECT_DEVELOPERS, params: (f) => ({ modelId: f.modelId, key: 'walk' }) },
+  // The first allowed call deletes it; the others find it gone.
+  deleteLoggedModel: {
+    allow: PROJECT_DEVELOPERS,
+    params: (f) => ({ modelId: f.doomedModelId }),
+    allowedStatus: [404],
   },
 
   listDatasets: { allow: PROJECT_VIEWERS },
@@ -413,6 +432,7 @@ for (const engine of ENGINES) {
     const reset = async () => {
       await asAdmin('POST', '/api/2.0/mlflow/runs/set-tag', { run_id: walkRunId, key: 'walk-tag', value: 'walk' });
       await asAdmin('PUT', `/api/v1/experiments/${walkDoomedExperimentId}/tags/walk-tag`, { value: 'walk' });
+      await asAdmin('POST', `/api/v1/logged-models/${fixture.modelId}/tags`, { tags: [{ key: 'walk', value: '1' }] });
       const D = '/api/v1/projects/proj/deployments';
       const rollout = (name: string) =>
         app.database.db
@@ -512,6 +532,7 @@ for (const engine of ENGINES) {
       await asAdmin('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'loss', value: 1, step: 0 });
       await asAdmin('PUT', `/api/v1/runs/${runId}/artifacts/file?path=walk.txt`, 'walk');
       const model = await asAdmin('POST', '/api/2.0/mlflow/logged-models', { experiment_id: experimentId });
+      const doomedModel = await asAdmin('POST', '/api/2.0/mlflow/logged-models', { experiment_id: experimentId });
       walkDoomedExperimentId = (
         await asAdmin('POST', '/api/v1/projects/proj/experiments', { name: 'walk-doomed' })
       ).json<{
@@ -575,6 +596,7 @@ for (const engine of ENGINES) {
       }>().webhook.id;
       fixture = {
         modelId: model.json<{ model: { info: { model_id: string } } }>().model.info.model_id,
+        doomedModelId: doomedModel.json<{ model: { info: { model_id: string } } }>().model.info.model_id,
         datasetId: walkDatasetId,
         jobId: job.json<{ id: string }>().id,
         targetTokenId: target.json<{ id: string }>().id,

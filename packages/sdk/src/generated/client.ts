@@ -45,6 +45,10 @@ import type {
   DeleteExperimentResponse,
   DeleteExperimentTagParams,
   DeleteExperimentTagResponse,
+  DeleteLoggedModelParams,
+  DeleteLoggedModelResponse,
+  DeleteLoggedModelTagParams,
+  DeleteLoggedModelTagResponse,
   DeleteModelAliasParams,
   DeleteModelAliasResponse,
   DeleteProjectParams,
@@ -159,6 +163,8 @@ import type {
   ListWebhookDeliveriesResponse,
   ListWebhooksParams,
   ListWebhooksResponse,
+  LogLoggedModelParamsParams,
+  LogLoggedModelParamsResponse,
   LogRunBatchParams,
   LogRunBatchResponse,
   LoginParams,
@@ -219,6 +225,8 @@ import type {
   SetDeploymentTrafficResponse,
   SetExperimentTagParams,
   SetExperimentTagResponse,
+  SetLoggedModelTagsParams,
+  SetLoggedModelTagsResponse,
   SetModelAliasParams,
   SetModelAliasResponse,
   SetPasswordParams,
@@ -652,6 +660,82 @@ export class HangarClient extends HttpClient {
         body: args.body,
         contentType: 'application/json',
         response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Delete a logged model: hidden from search and get, its files kept (developers; audited).
+   *
+   * `DELETE /api/v1/logged-models/{modelId}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteLoggedModel(args: DeleteLoggedModelParams, options?: RequestOptions): Promise<DeleteLoggedModelResponse> {
+    return this.request<DeleteLoggedModelResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/logged-models/{modelId}',
+        pathParams: { modelId: args.modelId },
+        response: 'none',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Log a logged model's params; a param, once set, keeps its value (developers).
+   *
+   * `POST /api/v1/logged-models/{modelId}/params`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async logLoggedModelParams(args: LogLoggedModelParamsParams, options?: RequestOptions): Promise<LogLoggedModelParamsResponse> {
+    return this.request<LogLoggedModelParamsResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/logged-models/{modelId}/params',
+        pathParams: { modelId: args.modelId },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Set a logged model's tags; the last value of a key wins (developers).
+   *
+   * `POST /api/v1/logged-models/{modelId}/tags`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async setLoggedModelTags(args: SetLoggedModelTagsParams, options?: RequestOptions): Promise<SetLoggedModelTagsResponse> {
+    return this.request<SetLoggedModelTagsResponse>(
+      {
+        method: 'POST',
+        path: '/api/v1/logged-models/{modelId}/tags',
+        pathParams: { modelId: args.modelId },
+        body: args.body,
+        contentType: 'application/json',
+        response: 'json',
+      },
+      options,
+    );
+  }
+
+  /**
+   * Remove a logged model tag; 404 when it is not set (developers).
+   *
+   * `DELETE /api/v1/logged-models/{modelId}/tags/{key}`
+   * @throws {HangarApiError} on a non-2xx answer (status, code, requestId) or when the server cannot be reached (status 0).
+   */
+  async deleteLoggedModelTag(args: DeleteLoggedModelTagParams, options?: RequestOptions): Promise<DeleteLoggedModelTagResponse> {
+    return this.request<DeleteLoggedModelTagResponse>(
+      {
+        method: 'DELETE',
+        path: '/api/v1/logged-models/{modelId}/tags/{key}',
+        pathParams: { modelId: args.modelId, key: args.key },
+        response: 'none',
       },
       options,
     );

@@ -1081,6 +1081,100 @@ export interface FinalizeLoggedModelParams {
 /** Successful response of `finalizeLoggedModel`. */
 export type FinalizeLoggedModelResponse = LoggedModel;
 
+// deleteLoggedModel: DELETE /api/v1/logged-models/{modelId}
+
+/** Arguments of `deleteLoggedModel`. */
+export interface DeleteLoggedModelParams {
+  /**
+   * Path parameter.
+   * @pattern ^m-[0-9a-f]{32}$
+   */
+  modelId: string;
+}
+
+/** Successful response of `deleteLoggedModel`. */
+export type DeleteLoggedModelResponse = void;
+
+// logLoggedModelParams: POST /api/v1/logged-models/{modelId}/params
+
+/** Request body of `logLoggedModelParams`. */
+export interface LogLoggedModelParamsBody {
+  /** @maxItems 100 */
+  params: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 6000 */
+    value: string;
+  }[];
+}
+
+/** Arguments of `logLoggedModelParams`. */
+export interface LogLoggedModelParamsParams {
+  /**
+   * Path parameter.
+   * @pattern ^m-[0-9a-f]{32}$
+   */
+  modelId: string;
+  /** The request body. */
+  body: LogLoggedModelParamsBody;
+}
+
+/** Successful response of `logLoggedModelParams`. */
+export type LogLoggedModelParamsResponse = LoggedModel;
+
+// setLoggedModelTags: POST /api/v1/logged-models/{modelId}/tags
+
+/** Request body of `setLoggedModelTags`. */
+export interface SetLoggedModelTagsBody {
+  /** @maxItems 100 */
+  tags: {
+    /**
+     * @minLength 1
+     * @maxLength 250
+     */
+    key: string;
+    /** @maxLength 8000 */
+    value: string;
+  }[];
+}
+
+/** Arguments of `setLoggedModelTags`. */
+export interface SetLoggedModelTagsParams {
+  /**
+   * Path parameter.
+   * @pattern ^m-[0-9a-f]{32}$
+   */
+  modelId: string;
+  /** The request body. */
+  body: SetLoggedModelTagsBody;
+}
+
+/** Successful response of `setLoggedModelTags`. */
+export type SetLoggedModelTagsResponse = LoggedModel;
+
+// deleteLoggedModelTag: DELETE /api/v1/logged-models/{modelId}/tags/{key}
+
+/** Arguments of `deleteLoggedModelTag`. */
+export interface DeleteLoggedModelTagParams {
+  /**
+   * Path parameter.
+   * @pattern ^m-[0-9a-f]{32}$
+   */
+  modelId: string;
+  /**
+   * Path parameter.
+   * @minLength 1
+   * @maxLength 250
+   */
+  key: string;
+}
+
+/** Successful response of `deleteLoggedModelTag`. */
+export type DeleteLoggedModelTagResponse = void;
+
 // whoami: GET /api/v1/me
 
 /** Successful response of `whoami`. */

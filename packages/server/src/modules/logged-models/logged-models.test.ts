@@ -388,6 +388,37 @@ for (const engine of ENGINES) {
       assert.deepEqual((await getModel(app, id)).data.params, [{ key: 'lr', value: '0.1' }]);
     });
 
+    test('the native API sets tags, logs params, deletes a tag and the model, with the same rules', async () => {
+      const id = await createLoggedModel(app, f.experimentId, { name: 'native' }, f.developer);
+      const native = (method: 'POST' | 'DELETE', path: string, body?: unknown, who = f.developer) =>
+        call(app, method, `/api/v1/logged-models/${id}${path}`, who, body);
+      let res = await native('POST', '/tags', { tags: [{ key: 'b', value: '2' }, { key: 'a', value: 'é✓' }] });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json<{ tags: unknown }>().tags, [
+        { key: 'a', value: 'é✓' },
+        { key: 'b', value: '2' },
+      ]);
+      res = await native('POST', '/params', { params: [{ key: 'lr', value: '0.1' }] });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json<{ params: unknown }>().params, [{ key: 'lr', value: '0.1' }]);
+      // The rules are the service's: a param keeps its value; the MLflow door sees the same model.
+      res = await native('POST', '/params', { params: [{ key: 'lr', value: '0.2' }] });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(res.body, /Changing param values is not allowed/);
+      assert.deepEqual((await getModel(app, id)).data.params, [{ key: 'lr', value: '0.1' }]);
+      // Bad bodies are refused by the schema, naming the field; a viewer may not write.
+      for (const body of [{}, { tags: 'a=b' }, { tags: [{ key: '', value: 'x' }] }, { tags: [], extra: 1 }]) {
+        assert.equal((await native('POST', '/tags', body)).statusCode, 400, JSON.stringify(body));
+      }
+      assert.equal((await native('POST', '/tags', { tags: [] }, f.viewer)).statusCode, 403);
+      assert.equal((await native('DELETE', '/tags/a')).statusCode, 204);
+      assert.equal((await native('DELETE', '/tags/a')).statusCode, 404);
+      assert.deepEqual((await getModel(app, id)).info.tags, [{ key: 'b', value: '2' }]);
+      assert.equal((await native('DELETE', '', undefined, f.viewer)).statusCode, 403);
+      assert.equal((await native('DELETE', '')).statusCode, 204);
+      assert.equal((await call(app, 'GET', `/api/v1/logged-models/${id}`, f.viewer)).statusCode, 404);
+    });
+
     test('metrics with a model_id in log-batch are recorded on the model as well as the run', async () => {
       const id = await createLoggedModel(app, f.experimentId, { name: 'measured' }, f.developer);
       ok(

@@ -166,5 +166,77 @@ export function loggedModelRoutes(service: LoggedModelsService): FastifyPluginAs
       },
       async (req) => loggedModelWire(await service.finalize(callerOf(req), req.params.modelId, req.body.status)),
     );
+    app.post(
+      '/api/v1/logged-models/:modelId/params',
+      {
+        schema: {
+          operationId: 'logLoggedModelParams',
+          tags,
+          summary: "Log a logged model's params; a param, once set, keeps its value (developers)",
+          params: Type.Object({ modelId: ModelId }),
+          body: Type.Object(
+            { params: Type.Array(KeyValueIn(LIMITS.paramValueLength), { maxItems: LIMITS.paramsTagsPerBatch }) },
+            { additionalProperties: false },
+          ),
+          response: { 200: LoggedModelSchema },
+        },
+      },
+      async (req) => {
+        await service.logParams(callerOf(req), req.params.modelId, req.body.params);
+        return loggedModelWire(await service.get(callerOf(req), req.params.modelId));
+      },
+    );
+    app.post(
+      '/api/v1/logged-models/:modelId/tags',
+      {
+        schema: {
+          operationId: 'setLoggedModelTags',
+          tags,
+          summary: "Set a logged model's tags; the last value of a key wins (developers)",
+          params: Type.Object({ modelId: ModelId }),
+          body: Type.Object(
+            { tags: Type.Array(KeyValueIn(LIMITS.tagValueLength), { maxItems: LIMITS.paramsTagsPerBatch }) },
+            { additionalProperties: false },
+          ),
+          response: { 200: LoggedModelSchema },
+        },
+      },
+      async (req) => {
+        await service.setTags(callerOf(req), req.params.modelId, req.body.tags);
+        return loggedModelWire(await service.get(callerOf(req), req.params.modelId));
+      },
+    );
+    app.delete(
+      '/api/v1/logged-models/:modelId/tags/:key',
+      {
+        schema: {
+          operationId: 'deleteLoggedModelTag',
+          tags,
+          summary: 'Remove a logged model tag; 404 when it is not set (developers)',
+          params: Type.Object({ modelId: ModelId, key: Type.String({ minLength: 1, maxLength: LIMITS.keyLength }) }),
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.deleteTag(callerOf(req), req.params.modelId, req.params.key);
+        return reply.code(204).send(null);
+      },
+    );
+    app.delete(
+      '/api/v1/logged-models/:modelId',
+      {
+        schema: {
+          operationId: 'deleteLoggedModel',
+          tags,
+          summary: 'Delete a logged model: hidden from search and get, its files kept (developers; audited)',
+          params: Type.Object({ modelId: ModelId }),
+          response: { 204: Type.Null() },
+        },
+      },
+      async (req, reply) => {
+        await service.delete(callerOf(req), req.params.modelId);
+        return reply.code(204).send(null);
+      },
+    );
   };
 }
