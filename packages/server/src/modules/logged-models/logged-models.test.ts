@@ -392,7 +392,12 @@ for (const engine of ENGINES) {
       const id = await createLoggedModel(app, f.experimentId, { name: 'native' }, f.developer);
       const native = (method: 'POST' | 'DELETE', path: string, body?: unknown, who = f.developer) =>
         call(app, method, `/api/v1/logged-models/${id}${path}`, who, body);
-      let res = await native('POST', '/tags', { tags: [{ key: 'b', value: '2' }, { key: 'a', value: 'é✓' }] });
+      let res = await native('POST', '/tags', {
+        tags: [
+          { key: 'b', value: '2' },
+          { key: 'a', value: 'é✓' },
+        ],
+      });
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json<{ tags: unknown }>().tags, [
         { key: 'a', value: 'é✓' },
