@@ -235,6 +235,16 @@ interface SearchPage {
   next_page_token?: string;
 }
 
+/** The measured search (case c) as a runs/search request body. */
+const searchBody = (maxResults: number, token?: string) =>
+  JSON.stringify({
+    experiment_ids: [String(SEARCH_EXPERIMENT)],
+    filter: SEARCH_FILTER,
+    order_by: SEARCH_ORDER,
+    max_results: maxResults,
+    ...(token ? { page_token: token } : {}),
+  });
+
 /** Every run id a search returns, in order, following page tokens. */
 async function searchIds(server: Server, maxResults: number): Promise<string[]> {
   const ids: string[] = [];
@@ -243,13 +253,7 @@ async function searchIds(server: Server, maxResults: number): Promise<string[]> 
     const page = await callJson<SearchPage>(server, {
       method: 'POST',
       path: `${API}/runs/search`,
-      body: JSON.stringify({
-        experiment_ids: [String(SEARCH_EXPERIMENT)],
-        filter: SEARCH_FILTER,
-        order_by: SEARCH_ORDER,
-        max_results: maxResults,
-        ...(token ? { page_token: token } : {}),
-      }),
+      body: searchBody(maxResults, token),
     });
     for (const r of page.runs ?? []) ids.push(r.info.run_id);
     token = page.next_page_token || undefined;
@@ -367,12 +371,7 @@ export async function runTracking(): Promise<void> {
       durationMs: T.searchMs,
       minRequests: 2,
       next: () => {
-        const body = JSON.stringify({
-          experiment_ids: [String(SEARCH_EXPERIMENT)],
-          filter: SEARCH_FILTER,
-          order_by: SEARCH_ORDER,
-          max_results: max,
-        });
+        const body = searchBody(max);
         return () => ({ method: 'POST', path: `${API}/runs/search`, body });
       },
     }));
@@ -392,16 +391,7 @@ export async function runTracking(): Promise<void> {
       for (let i = 0; i < 7; i++) {
         store.exec('update runs set rev = random() >> 11');
         const t0 = performance.now();
-        await callJson<SearchPage>(H.server, {
-          method: 'POST',
-          path: `${API}/runs/search`,
-          body: JSON.stringify({
-            experiment_ids: [String(SEARCH_EXPERIMENT)],
-            filter: SEARCH_FILTER,
-            order_by: SEARCH_ORDER,
-            max_results: 1000,
-          }),
-        });
+        await callJson<SearchPage>(H.server, { method: 'POST', path: `${API}/runs/search`, body: searchBody(1000) });
         uncached.push(performance.now() - t0);
       }
     } finally {
