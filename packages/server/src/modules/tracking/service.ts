@@ -532,12 +532,12 @@ export class TrackingService {
     };
   }
 
-  /** Runs with their params, tags and latest metrics, in the given order. */
   /** Runs by id with their data, in no particular order; ids of runs that no longer exist are skipped. */
   async runsWithData(ids: string[]): Promise<Run[]> {
     return this.withData(await this.store.runsByIds(ids));
   }
 
+  /** Runs with their params, tags and latest metrics, in the given order. */
   async withData(runs: RunRow[]): Promise<Run[]> {
     const data = await this.store.runData(runs.map((r) => r.id));
     const by = <T extends { run_id: string }>(rows: T[]) => {
