@@ -124,13 +124,43 @@ const KV_TABLES = { parameter: 'run_params', tag: 'run_tags' } as const;
  */
 export type KeyValueForm = 'in' | 'exists';
 
-function keyValueCondition(
-  form: KeyValueForm,
-  table: 'latest_metrics' | 'run_params' | 'run_tags',
-  alias: 'lm' | 'kv',
-  key: string,
-  test: RawBuilder<SqlBool>,
-): RawBuilder<SqlBool> {
+/** A metric, param or tag clause that compares a value: a test on one row of a key-value table. */
+interface KeyValueTest {
+  table: 'latest_metrics' | 'run_params' | 'run_tags';
+  alias: 'lm' | 'kv';
+  key: string;
+  test: RawBuilder<SqlBool>;
+}
+
+type MetricClause = Extract<RunClause, { type: 'metric' }>;
+type ValueClause = Extract<RunClause, { type: 'parameter' | 'tag'; value: string }>;
+
+function metricTest(c: MetricClause): KeyValueTest {
+  // NaN compares like IEEE NaN: only `!=` holds (NaN is stored as 0 with is_nan = 1).
+  const test =
+    c.comparator === '!='
+      ? sql<SqlBool>`(lm.is_nan = 1 or ${compareReal(sql.ref('lm.value'), '!=', c.value)})`
+      : sql<SqlBool>`lm.is_nan = 0 and ${compareReal(sql.ref('lm.value'), c.comparator, c.value)}`;
+  return { table: 'latest_metrics', alias: 'lm', key: c.key, test };
+}
+
+function valueTest(engine: Engine, c: ValueClause): KeyValueTest {
+  return {
+    table: KV_TABLES[c.type],
+    alias: 'kv',
+    key: c.key,
+    test: compareText(engine, sql.ref('kv.value'), c.comparator, c.value),
+  };
+}
+
+/** The clause's test on one row of a key-value table; null for clauses of another kind. */
+function keyValueTest(engine: Engine, c: RunClause): KeyValueTest | null {
+  if (c.type === 'metric') return metricTest(c);
+  if ((c.type === 'parameter' || c.type === 'tag') && 'value' in c) return valueTest(engine, c);
+  return null;
+}
+
+function keyValueCondition(form: KeyValueForm, { table, alias, key, test }: KeyValueTest): RawBuilder<SqlBool> {
   const t = sql.table(table);
   const a = sql.id(alias);
   return form === 'in'
@@ -145,28 +175,13 @@ function clauseCondition(
   datasetFilter: DatasetFilter | undefined,
 ): Expression<SqlBool> {
   switch (c.type) {
-    case 'metric': {
-      // NaN compares like IEEE NaN: only `!=` holds (NaN is stored as 0 with is_nan = 1).
-      const test =
-        c.comparator === '!='
-          ? sql<SqlBool>`(lm.is_nan = 1 or ${compareReal(sql.ref('lm.value'), '!=', c.value)})`
-          : sql<SqlBool>`lm.is_nan = 0 and ${compareReal(sql.ref('lm.value'), c.comparator, c.value)}`;
-      return keyValueCondition(form, 'latest_metrics', 'lm', c.key, test);
-    }
+    case 'metric':
+      return keyValueCondition(form, metricTest(c));
     case 'parameter':
     case 'tag': {
-      const table = KV_TABLES[c.type];
-      if (!('value' in c)) {
-        const has = keyValueCondition('exists', table, 'kv', c.key, sql<SqlBool>`1 = 1`);
-        return c.comparator === 'IS NULL' ? sql<SqlBool>`not ${has}` : has;
-      }
-      return keyValueCondition(
-        form,
-        table,
-        'kv',
-        c.key,
-        compareText(engine, sql.ref('kv.value'), c.comparator, c.value),
-      );
+      if ('value' in c) return keyValueCondition(form, valueTest(engine, c));
+      const has = keyValueCondition('exists', { table: KV_TABLES[c.type], alias: 'kv', key: c.key, test: sql`1 = 1` });
+      return c.comparator === 'IS NULL' ? sql<SqlBool>`not ${has}` : has;
     }
     case 'attribute':
       if ('values' in c) return compareList(runColumn(c.key), c.comparator, c.values);
@@ -183,14 +198,43 @@ function clauseCondition(
 
 /**
  * The WHERE conditions of a parsed runs filter, over a table referenced as `runs` (usable in any
- * Kysely query: `.where((eb) => eb.and(runFilterConditions(...)))`).
+ * Kysely query: `.where((eb) => eb.and(runFilterConditions(...)))`). `form` may differ per clause.
  */
 export function runFilterConditions(
   engine: Engine,
   clauses: readonly RunClause[],
-  options: { datasetFilter?: DatasetFilter; form?: KeyValueForm } = {},
+  options: { datasetFilter?: DatasetFilter; form?: KeyValueForm | ((c: RunClause) => KeyValueForm) } = {},
 ): Expression<SqlBool>[] {
-  return clauses.map((c) => clauseCondition(engine, c, options.form ?? 'in', options.datasetFilter));
+  const form = options.form ?? 'in';
+  return clauses.map((c) =>
+    clauseCondition(engine, c, typeof form === 'function' ? form(c) : form, options.datasetFilter),
+  );
+}
+
+/**
+ * The form for each clause of a metric-ordered walk. A clause is tested once per step of the walk;
+ * as a correlated EXISTS that is a primary-key probe (about 1 µs on SQLite, with text run ids),
+ * as `IN (subquery)` the subquery's matches (over every experiment) are listed once per query and
+ * each step probes that in-memory list, which is several times cheaper. So IN pays when the list
+ * is short against the walk: a clause with fewer than `cap` matching rows (counted up to the cap,
+ * one cheap index range) takes the IN form, any other keeps EXISTS.
+ */
+async function walkForms(
+  db: Kysely<DB>,
+  engine: Engine,
+  clauses: readonly RunClause[],
+  cap: number,
+): Promise<(c: RunClause) => KeyValueForm> {
+  const short = new Set<RunClause>();
+  for (const c of clauses) {
+    const kv = keyValueTest(engine, c);
+    if (!kv) continue;
+    const a = sql.id(kv.alias);
+    const { rows } = await sql<{ n: number | string }>`select count(*) as n from (select 1 from ${sql.table(kv.table)}
+      as ${a} where ${a}.key = ${kv.key} and ${kv.test} limit ${cap}) as capped`.execute(db);
+    if (Number(rows[0]?.n ?? cap) < cap) short.add(c);
+  }
+  return (c) => (short.has(c) ? 'in' : 'exists');
 }
 
 interface RunSortPlan {
@@ -286,7 +330,10 @@ function metricOrderedPage(
     limit: number;
     /** The value of the last row of the previous page (its group is 0). */
     after: number | null;
-    conditions: Expression<SqlBool>[];
+    /** The page's conditions, given the form for each filter clause. */
+    conditions: (form: (c: RunClause) => KeyValueForm) => Expression<SqlBool>[];
+    clauses: readonly RunClause[];
+    engine: Engine;
     columns: RawBuilder<unknown>;
   },
 ): () => Promise<{ rows: RunSearchRow[] } | null> {
@@ -296,6 +343,7 @@ function metricOrderedPage(
   const upTo = sql.raw(o.ascending ? '<=' : '>=');
   const [k0, ...rest] = o.plan.keys;
   return async () => {
+    const conditions = o.conditions(await walkForms(db, o.engine, o.clauses, maxWalk(o.limit)));
     const rows: RunSearchRow[] = [];
     // The first segment starts at the cursor's value (ties continue there), the next ones after
     // the previous segment's bound.
@@ -312,7 +360,7 @@ function metricOrderedPage(
         where o0.run_id = runs.id and o0.key = ${o.key} and o0.is_nan = 0
           ${lower ? sql`and o0.value ${lower.op} ${lower.value}` : sql``}
           ${bound === undefined ? sql`` : sql`and o0.value ${upTo} ${bound}`}
-          and ${sql.join(o.conditions, sql` and `)}
+          and ${sql.join(conditions, sql` and `)}
         order by ${k0!.order} ${dir}, ${orderByItems(rest)}
         limit ${o.limit - rows.length}`.execute(db);
       // Segments follow one another in value order, so the page is their rows in turn.
@@ -386,10 +434,12 @@ function compile<R>(db: Kysely<DB>, options: RunSearchOptions, selection: Select
           limit: maxResults + 1,
           after: cursor ? (cursor[0]![1] as number) : null,
           columns: selection.columns,
-          conditions: [
+          clauses,
+          engine,
+          conditions: (form) => [
             conditions[0]!,
             ...(stage ? [sql<SqlBool>`runs.lifecycle_stage = ${stage}`] : []),
-            ...runFilterConditions(engine, clauses, { datasetFilter: options.datasetFilter, form: 'exists' }),
+            ...runFilterConditions(engine, clauses, { datasetFilter: options.datasetFilter, form }),
             ...(cursor ? [afterCursor(plan.keys, cursor)] : []),
           ],
         })
