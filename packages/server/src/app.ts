@@ -558,25 +558,28 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     authenticator.session(cookie).then(accept, (err: Error) => done(err));
   };
   const logRequests = logsRequests(http.log.level, undefined);
-  const observe = (req: FastifyRequest, reply: FastifyReply, route: string) => {
-    metrics.observeHttp(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    if (logRequests) {
-      req.log.info(
-        { method: req.method, url: req.url, route, status: reply.statusCode, ms: reply.elapsedTime },
-        'request',
-      );
-    }
+  const observer = (route: string) => {
+    const record = metrics.httpRoute(route);
+    return (req: FastifyRequest, reply: FastifyReply) => {
+      record(req.method, reply.statusCode, reply.elapsedTime / 1000);
+      if (logRequests) {
+        req.log.info(
+          { method: req.method, url: req.url, route, status: reply.statusCode, ms: reply.elapsedTime },
+          'request',
+        );
+      }
+    };
   };
   // The hooks are attached to each route as it is declared, with what they need of the route
   // captured, rather than as global hooks reading request.routeOptions: that getter builds and
   // freezes a new object on every access, a measurable share of a cheap request's cost.
   http.addHook('onRoute', (route) => {
-    const url = route.url;
     // Read when a request comes: plugins declared later (the portal's) may still mark the route public.
     const auth: onRequestHookHandler = (req, reply, done) =>
       authenticate(req, reply, (route.config as { public?: boolean } | undefined)?.public === true, done);
+    const observe = observer(route.url);
     const done: onResponseHookHandler = (req, reply, next) => {
-      observe(req, reply, url);
+      observe(req, reply);
       next();
     };
     route.onRequest = [auth, ...hooksOf(route.onRequest)];
@@ -585,8 +588,9 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   // Requests that match no route (which no route hook sees) are served anonymously if need be; the
   // 404 handlers decide what to answer.
   http.addHook('onRequest', (req, reply, done) => (req.is404 ? authenticate(req, reply, true, done) : done()));
+  const observeUnmatched = observer('unmatched');
   http.addHook('onResponse', (req, reply, done) => {
-    if (req.is404) observe(req, reply, 'unmatched');
+    if (req.is404) observeUnmatched(req, reply);
     done();
   });
   http.setErrorHandler((err, req, reply) => {
