@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine } from '../../db/dialect.js';
+import { inChunks } from '../../db/in-chunks.js';
 import type { DB, DatasetsTable, RunInputsTable } from '../../db/schema.js';
 import { compareList, compareText, type DatasetClause } from '../tracking/search/index.js';
 
@@ -64,16 +65,17 @@ export class DatasetStore {
 
   /** The dataset inputs of runs, with their datasets, in the order they were logged. */
   inputsOf(runIds: string[]) {
-    if (runIds.length === 0) return Promise.resolve([]);
-    return this.db
-      .selectFrom('run_inputs as ri')
-      .innerJoin('datasets as d', 'd.id', 'ri.dataset_id')
-      .select(['ri.run_id', 'ri.context', 'ri.tags', 'ri.created_at as linked_at'])
-      .selectAll('d')
-      .where('ri.run_id', 'in', runIds)
-      .orderBy('ri.created_at')
-      .orderBy('d.name')
-      .execute();
+    return inChunks(runIds, (c) =>
+      this.db
+        .selectFrom('run_inputs as ri')
+        .innerJoin('datasets as d', 'd.id', 'ri.dataset_id')
+        .select(['ri.run_id', 'ri.context', 'ri.tags', 'ri.created_at as linked_at'])
+        .selectAll('d')
+        .where('ri.run_id', 'in', c)
+        .orderBy('ri.created_at')
+        .orderBy('d.name')
+        .execute(),
+    );
   }
 
   /** The runs that used a dataset version, newest first. */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { inChunks } from '../../db/in-chunks.js';
 import type { DB, GateStatus, ReleaseEnvironment, ReleaseStatus } from '../../db/schema.js';
 
 /** A model version by its registered model's id (names change on rename; ids do not). */
@@ -84,21 +85,6 @@ export interface GateFacts extends VersionRef {
   spec: string | null;
   overridden: boolean;
   createdAt: number;
-}
-
-/** SQLite allows at most 32766 bound parameters per statement; lists are sent in chunks. */
-const CHUNK = 2000;
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
-
-/** Runs `query` per chunk of `items` and concatenates the rows (nothing is asked for an empty list). */
-async function inChunks<T, R>(items: readonly T[], query: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
-  const out: R[] = [];
-  for (const c of chunks(items)) out.push(...(await query(c)));
-  return out;
 }
 
 const num = (v: number | string | bigint) => Number(v);

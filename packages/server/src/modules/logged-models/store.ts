@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Updateable } from 'kysely';
 import type { Engine } from '../../db/dialect.js';
+import { inChunks } from '../../db/in-chunks.js';
 import type { DB, LoggedModelMetricsTable, LoggedModelsTable, RunModelsTable } from '../../db/schema.js';
 import {
   compareInteger,
@@ -145,15 +146,16 @@ export class LoggedModelStore {
    * id, which is random: the "first model a run produced" would be any of them.
    */
   linksOf(runIds: string[]) {
-    if (runIds.length === 0) return Promise.resolve([]);
-    return this.db
-      .selectFrom('run_models')
-      .innerJoin('logged_models', 'logged_models.id', 'run_models.model_id')
-      .selectAll('run_models')
-      .where('run_models.run_id', 'in', runIds)
-      .orderBy('logged_models.created_at')
-      .orderBy('run_models.model_id')
-      .execute();
+    return inChunks(runIds, (c) =>
+      this.db
+        .selectFrom('run_models')
+        .innerJoin('logged_models', 'logged_models.id', 'run_models.model_id')
+        .selectAll('run_models')
+        .where('run_models.run_id', 'in', c)
+        .orderBy('logged_models.created_at')
+        .orderBy('run_models.model_id')
+        .execute(),
+    );
   }
 
   /** One page of models in `experimentIds` matching `clauses`, in `order` (then newest first). */

@@ -176,6 +176,49 @@ for (const engine of ENGINES) {
         }
       });
     }
+
+    test('a page of more runs than one statement may bind ids for (SQLite: 32,766) is answered whole', async () => {
+      const db = app.database.db;
+      const { experiment_id: big } = (await call(app, 'POST', 'experiments/create', { name: 'big page' })).json<{
+        experiment_id: string;
+      }>();
+      const n = 33_000;
+      const ids = Array.from({ length: n }, (_, i) => `bigpage${String(i).padStart(6, '0')}`);
+      for (let i = 0; i < n; i += 500) {
+        const slice = ids.slice(i, i + 500);
+        await db
+          .insertInto('runs')
+          .values(
+            slice.map((id, k) => ({
+              id,
+              experiment_id: Number(big),
+              name: id,
+              user_id: null,
+              username: 'admin',
+              status: 'FINISHED',
+              start_time: i + k,
+              end_time: null,
+              lifecycle_stage: 'active',
+              artifact_uri: `file:///tmp/${id}`,
+              parent_run_id: null,
+            })),
+          )
+          .execute();
+        await db
+          .insertInto('run_params')
+          .values(slice.map((id) => ({ run_id: id, key: 'seed', value: id })))
+          .execute();
+      }
+      const res = await call(app, 'POST', 'runs/search', { experiment_ids: [big], max_results: 50_000 });
+      const page = res.json<{ runs: { info: { run_id: string }; data: { params: { value: string }[] } }[] }>();
+      assert.equal(page.runs.length, n);
+      // Newest first (start_time DESC), each with its own data.
+      assert.deepEqual(
+        page.runs.map((r) => r.info.run_id),
+        [...ids].reverse(),
+      );
+      assert.ok(page.runs.every((r) => r.data.params[0]?.value === r.info.run_id));
+    });
   });
 }
 

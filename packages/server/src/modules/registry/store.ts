@@ -8,6 +8,7 @@ import {
   type Updateable,
 } from 'kysely';
 import type { Engine } from '../../db/dialect.js';
+import { inChunks } from '../../db/in-chunks.js';
 import type {
   DB,
   ModelStage,
@@ -47,14 +48,6 @@ const PROMPT_TAG = 'mlflow.prompt.is_prompt';
 
 const sortKeyText = <T extends { key: string }>(rows: T[]) =>
   [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-
-/** SQLite allows at most 32766 bound parameters per statement; lists are sent in chunks. */
-const CHUNK = 5000;
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
 
 /** SQL of registered models, model versions, their tags and aliases. `with(tx)` binds it to a transaction. */
 export class RegistryStore {
@@ -107,13 +100,9 @@ export class RegistryStore {
   }
 
   modelTags(ids: string[]) {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.db
-      .selectFrom('registered_model_tags')
-      .selectAll()
-      .where('model_id', 'in', ids)
-      .orderBy('key')
-      .execute();
+    return inChunks(ids, (c) =>
+      this.db.selectFrom('registered_model_tags').selectAll().where('model_id', 'in', c).orderBy('key').execute(),
+    );
   }
 
   async setModelTags(modelId: string, tags: KeyValue[]) {
@@ -217,9 +206,8 @@ export class RegistryStore {
   }
 
   async versionTags(keys: VersionKey[]) {
-    const out: { model_id: string; version: number; key: string; value: string }[] = [];
-    for (const part of chunks(keys)) {
-      const rows = await this.db
+    const rows = await inChunks(keys, (part) =>
+      this.db
         .selectFrom('model_version_tags')
         .selectAll()
         .where((eb) =>
@@ -230,10 +218,9 @@ export class RegistryStore {
           ),
         )
         .orderBy('key')
-        .execute();
-      out.push(...rows.map((r) => ({ ...r, version: Number(r.version) })));
-    }
-    return out;
+        .execute(),
+    );
+    return rows.map((r) => ({ ...r, version: Number(r.version) }));
   }
 
   async setVersionTags(v: VersionKey, tags: KeyValue[]) {
@@ -259,13 +246,9 @@ export class RegistryStore {
   // ---- aliases ----
 
   async aliasesOf(modelIds: string[]): Promise<AliasRow[]> {
-    if (modelIds.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('registered_model_aliases')
-      .selectAll()
-      .where('model_id', 'in', modelIds)
-      .orderBy('alias')
-      .execute();
+    const rows = await inChunks(modelIds, (c) =>
+      this.db.selectFrom('registered_model_aliases').selectAll().where('model_id', 'in', c).orderBy('alias').execute(),
+    );
     return rows.map((r) => ({ ...r, version: Number(r.version) }));
   }
 

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { InputError } from '../../core/errors.js';
+import { inChunks } from '../../db/in-chunks.js';
 import type { DB, ExperimentsTable, LifecycleStage, MetricRowFields, RunsTable } from '../../db/schema.js';
 
 export type ExperimentRow = Selectable<ExperimentsTable>;
@@ -126,8 +127,9 @@ export class TrackingStore {
   }
 
   experimentTags(ids: number[]) {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', ids).execute();
+    return inChunks(ids, (c) =>
+      this.db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', c).execute(),
+    );
   }
 
   async setExperimentTag(id: number, key: string, value: string) {
@@ -152,8 +154,7 @@ export class TrackingStore {
   }
 
   runsByIds(ids: string[]) {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
+    return inChunks(ids, (c) => this.db.selectFrom('runs').selectAll().where('id', 'in', c).execute());
   }
 
   async insertRun(run: RunRow) {
@@ -170,21 +171,27 @@ export class TrackingStore {
     // In key order on both engines (PostgreSQL would otherwise return an updated row last), which
     // is also the primary key's order, so SQLite reads it without sorting.
     const [params, tags, metrics] = await Promise.all([
-      this.db
-        .selectFrom('run_params')
-        .selectAll()
-        .where('run_id', 'in', ids)
-        .orderBy('run_id')
-        .orderBy('key')
-        .execute(),
-      this.db.selectFrom('run_tags').selectAll().where('run_id', 'in', ids).orderBy('run_id').orderBy('key').execute(),
-      this.db
-        .selectFrom('latest_metrics')
-        .selectAll()
-        .where('run_id', 'in', ids)
-        .orderBy('run_id')
-        .orderBy('key')
-        .execute(),
+      inChunks(ids, (c) =>
+        this.db
+          .selectFrom('run_params')
+          .selectAll()
+          .where('run_id', 'in', c)
+          .orderBy('run_id')
+          .orderBy('key')
+          .execute(),
+      ),
+      inChunks(ids, (c) =>
+        this.db.selectFrom('run_tags').selectAll().where('run_id', 'in', c).orderBy('run_id').orderBy('key').execute(),
+      ),
+      inChunks(ids, (c) =>
+        this.db
+          .selectFrom('latest_metrics')
+          .selectAll()
+          .where('run_id', 'in', c)
+          .orderBy('run_id')
+          .orderBy('key')
+          .execute(),
+      ),
     ]);
     return { params, tags, metrics };
   }
