@@ -26,3 +26,15 @@ test('request ids are RFC 9562 version-7 UUIDs that sort in creation order', () 
   // The timestamp is the first 48 bits.
   assert.equal(parseInt(ids[2999]!.replace(/-/g, '').slice(0, 12), 16), 1_700_000_000_002);
 });
+
+test('more request ids in one millisecond than the sequence holds still sort in creation order', () => {
+  // The 12-bit sequence starts at up to 2047, so 2049 to 4096 ids fit a millisecond; then it moves on.
+  const ids = Array.from({ length: 10_000 }, () => newUuidV7(1_800_000_000_000));
+  assert.deepEqual([...ids].sort(), ids);
+  assert.equal(new Set(ids).size, ids.length);
+  const ms = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+  assert.ok(ms(ids[0]!) === 1_800_000_000_000 && ms(ids.at(-1)!) >= 1_800_000_000_002);
+  // The variant's two bits and the random tail vary: no digit of the tail is constant.
+  const tails = new Set(ids.map((id) => id.slice(19, 20)));
+  assert.deepEqual([...tails].sort(), ['8', '9', 'a', 'b']);
+});
