@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
+import { FastHistogram, type HistogramSeries } from './fast-metrics.js';
 
 /** The metrics every role exports; one registry per app so tests and embedded apps never share state. */
 export function createMetrics() {

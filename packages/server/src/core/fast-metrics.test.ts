@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Histogram, Registry } from 'prom-client';
-import { FastHistogram } from './fast-histogram.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 // Values on, between, below and beyond the bounds; on a bound counts in that bucket (le = "<=").
@@ -40,4 +40,24 @@ test('exports exactly what prom-client’s own histogram exports for the same ob
     kept,
     (await theirs.metrics()).split('\n').filter((l) => l.includes('route="/a"')),
   );
+});
+
+test('a counter exports what prom-client’s own counter exports, labels in declared order', async () => {
+  const ours = new Registry();
+  const theirs = new Registry();
+  const fast = new FastCounter('c_total', 'requests', ['deployment', 'outcome'], ours);
+  const reference = new Counter({
+    name: 'c_total',
+    help: 'requests',
+    labelNames: ['deployment', 'outcome'],
+    registers: [theirs],
+  });
+  // Labels given in another order than declared are exported in the declared order.
+  const ok = fast.with({ outcome: 'ok', deployment: 'churn' });
+  ok.inc();
+  ok.inc(2);
+  fast.with({ deployment: 'churn', outcome: 'error' }).inc();
+  reference.inc({ deployment: 'churn', outcome: 'ok' }, 3);
+  reference.inc({ deployment: 'churn', outcome: 'error' });
+  assert.equal(await ours.metrics(), await theirs.metrics());
 });
