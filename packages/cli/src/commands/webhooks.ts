@@ -10,18 +10,22 @@ import { confirmByName, readStdinSecret } from '../prompt.js';
 
 type WebhookEvent = CreateWebhookBody['events'][number];
 
-/** The event types a webhook can subscribe to, as the server lists them; `*` is all of them. */
-export const WEBHOOK_EVENTS = [
-  'model_version.created',
-  'gate.passed',
-  'gate.failed',
-  'approval.requested',
-  'approval.granted',
-  'approval.rejected',
-  'release.promoted',
-  'release.rolled_back',
-  '*',
-] as const satisfies readonly WebhookEvent[];
+/**
+ * The event types a webhook can subscribe to; `*` is all of them. A record over the SDK's type, so
+ * an event type the server adds fails the CLI's typecheck until it is listed here too.
+ */
+const KNOWN_EVENTS: Record<WebhookEvent, true> = {
+  'model_version.created': true,
+  'gate.passed': true,
+  'gate.failed': true,
+  'approval.requested': true,
+  'approval.granted': true,
+  'approval.rejected': true,
+  'release.promoted': true,
+  'release.rolled_back': true,
+  '*': true,
+};
+export const WEBHOOK_EVENTS = Object.keys(KNOWN_EVENTS) as WebhookEvent[];
 
 /** The API's largest page of deliveries. */
 const MAX_PAGE = 500;
