@@ -7,7 +7,7 @@
 export const IN_LIST_CHUNK = 5000;
 
 /** `items` in slices of at most `size`. */
-export function chunks<T>(items: readonly T[], size = IN_LIST_CHUNK): T[][] {
+function chunks<T>(items: readonly T[], size = IN_LIST_CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

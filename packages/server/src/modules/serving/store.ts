@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import { inChunks } from '../../db/in-chunks.js';
 import type {
   DB,
   DeploymentRevisionsTable,
@@ -335,17 +336,15 @@ export class DeploymentStore {
 
   /** How many of these request ids the prediction log holds for the deployment. */
   async countLogged(deploymentId: string, requestIds: readonly string[]): Promise<number> {
-    let n = 0;
-    for (let i = 0; i < requestIds.length; i += 500) {
-      const r = await this.db
+    const counts = await inChunks(requestIds, (chunk) =>
+      this.db
         .selectFrom('predictions')
         .select((eb) => eb.fn.count<string>('request_id').distinct().as('n'))
         .where('deployment_id', '=', deploymentId)
-        .where('request_id', 'in', requestIds.slice(i, i + 500))
-        .executeTakeFirstOrThrow();
-      n += Number(r.n);
-    }
-    return n;
+        .where('request_id', 'in', chunk)
+        .execute(),
+    );
+    return counts.reduce((sum, r) => sum + Number(r.n), 0);
   }
 
   /** Shadowed requests (the primary's answer and the shadow's), newest first. */
