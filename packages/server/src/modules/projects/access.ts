@@ -113,18 +113,40 @@ export class AccessService {
     }
   }
 
+  /**
+   * {@link requireProject} answered from the cache alone, without a promise: the access when the
+   * project and the caller's role are cached and the role suffices, else null, and the caller takes
+   * the full path (which also makes any refusal). For per-request checks on the data plane.
+   */
+  cachedAccess(caller: Caller, name: string, min: ProjectRole): ProjectAccess | null {
+    const auth = caller.auth;
+    if (!auth) return null;
+    const now = this.clock.now();
+    const hit = this.projects.get(name);
+    if (!hit || hit.until <= now) return null;
+    const project = hit.value;
+    const role = this.cachedRole(auth, project, now);
+    if (!role || !atLeast(role, min)) return null;
+    return { auth, project, role };
+  }
+
   /** The caller's effective role in a project, or null for none. */
   async roleIn(auth: AuthContext, project: ProjectRow): Promise<ProjectRole | null> {
-    if (auth.projectId !== null && auth.projectId !== project.id) return null;
-    if (auth.isAdmin) return 'admin';
-    const key = `${auth.userId}\n${project.id}`;
     const now = this.clock.now();
-    const hit = this.roles.get(key);
-    if (hit && hit.until > now) return hit.value;
+    const cached = this.cachedRole(auth, project, now);
+    if (cached !== undefined) return cached;
     const sources = await this.store.roleSources(project.id, auth.userId);
     const role = strongest(sources.direct, roleFromTeam(sources.team));
-    this.remember(this.roles, key, role, now);
+    this.remember(this.roles, roleKey(auth, project), role, now);
     return role;
+  }
+
+  /** The role when it needs no lookup (scoped elsewhere, admin, or cached); undefined when it does. */
+  private cachedRole(auth: AuthContext, project: ProjectRow, now: number): ProjectRole | null | undefined {
+    if (auth.projectId !== null && auth.projectId !== project.id) return null;
+    if (auth.isAdmin) return 'admin';
+    const hit = this.roles.get(roleKey(auth, project));
+    return hit && hit.until > now ? hit.value : undefined;
   }
 
   private async projectById(id: string): Promise<ProjectRow | null> {
@@ -154,3 +176,5 @@ export class AccessService {
     map.set(key, { value, until: now + this.ttlMs });
   }
 }
+
+const roleKey = (auth: AuthContext, project: ProjectRow): string => `${auth.userId}\n${project.id}`;

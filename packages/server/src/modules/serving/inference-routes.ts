@@ -47,9 +47,22 @@ export function inferenceRoutes(deps: {
   const limits = deps.limits ?? DEFAULT_INFERENCE_LIMITS;
   const { plane } = deps;
 
-  /** Resolves the deployment and checks the caller may use it; outsiders get the same 404 as for no deployment. */
-  const authorize = async (caller: Caller, name: string): Promise<LiveDeployment> => {
+  /**
+   * Resolves the deployment and checks the caller may use it; outsiders get the same 404 as for no
+   * deployment. A warm check is answered from the access cache without a promise: it runs on every
+   * inference.
+   */
+  const authorize = (caller: Caller, name: string): LiveDeployment | Promise<LiveDeployment> => {
     const d = plane.get(name);
+    if (d && deps.access.cachedAccess(caller, d.projectName, 'viewer')) return d;
+    return authorizeFully(caller, name, d);
+  };
+
+  const authorizeFully = async (
+    caller: Caller,
+    name: string,
+    d: LiveDeployment | undefined,
+  ): Promise<LiveDeployment> => {
     if (!d) {
       // A deployment still loading (or failed) has no entry yet, so no project to check: it answers
       // 503 to any signed-in caller (the route hook refused anonymous ones), unknown names 404.
