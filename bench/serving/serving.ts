@@ -210,6 +210,23 @@ async function rollbackUnderLoad(h: HangarApi, name: string, body: string, expec
   };
 }
 
+/**
+ * Inferences served and prediction-log records dropped, from Hangar's /metrics: the log writer yields
+ * to serving, so a saturating run may shed records, and the figures are only comparable when it says how many.
+ */
+async function predictionLogTotals(h: HangarApi): Promise<{ served: number; dropped: number }> {
+  const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.token}` } });
+  const text = await res.text();
+  let served = 0;
+  let dropped = 0;
+  for (const l of text.split('\n')) {
+    const value = Number(l.slice(l.lastIndexOf(' ') + 1));
+    if (l.startsWith('hangar_inference_requests_total{') && !l.includes('route="shadow"')) served += value;
+    else if (l.startsWith('hangar_prediction_log_dropped_total ')) dropped += value;
+  }
+  return { served, dropped };
+}
+
 export async function runServing(): Promise<void> {
   heading('serving: Hangar inference vs mlflow models serve and MLServer, same model, 1 row per request');
   buildServer();
@@ -367,6 +384,7 @@ export async function runServing(): Promise<void> {
       await rollbackUnderLoad(h, 'bc-canary-rb', v2Body, 1),
     ];
 
+    const logged = await predictionLogTotals(h);
     const memory = [
       ['Hangar', hangar.child],
       ['mlflow models serve', mlflow.child],
@@ -391,6 +409,9 @@ export async function runServing(): Promise<void> {
     line(
       `(f) floor: onnxruntime-node session.run, 1 row, sequential, no HTTP: ${num(fl.callsPerS)} calls/s, ` +
         `${fl.usPerCall.toFixed(1)} µs per call (${fl.cpuUsPerCall.toFixed(1)} µs CPU); rounds ${floors.map((f) => num(f.callsPerS)).join(' / ')}`,
+    );
+    line(
+      `prediction log over all runs: ${num(logged.served)} inferences served, ${num(logged.dropped)} records dropped (queue full or store failed)`,
     );
     line(
       `server memory after the runs (RSS of the process tree): ${memory.map(([n, c]) => `${n} ${mb(treeMemory(c.pid).rssBytes)}`).join(', ')}`,

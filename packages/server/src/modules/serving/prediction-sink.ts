@@ -35,24 +35,9 @@ const COLUMNS = [
   'shadow_outputs',
 ] as const satisfies readonly (keyof NewPrediction)[];
 
-/**
- * The writer thread's niceness on Linux (elsewhere it keeps the process's). Serving comes first:
- * when requests and the writer want the same core, the scheduler weighs the writer at about a tenth
- * of a serving thread (weights 110 and 1024), so a request arriving mid-transaction is not queued
- * behind it, and the writer catches up while the server idles. A saturated core still leaves it
- * about 10 % to keep writing; if that is not enough the bounded queue drops records and counts them.
- */
-export const WRITER_NICE = 10;
-
 // CommonJS, evaluated in the worker: its own connection to the same file, one transaction per batch.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-// Below serving's priority (WRITER_NICE); a thread already niced further stays as it is.
-try {
-  const os = require('node:os');
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (tid > 0 && os.getPriority(tid) < ${WRITER_NICE}) os.setPriority(tid, ${WRITER_NICE});
-} catch {}
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
