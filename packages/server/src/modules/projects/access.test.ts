@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { HangarApp } from '../../app.js';
+import type { Caller } from '../../core/auth.js';
+import { ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { createTestStore, ENGINES, type TestStore } from '../../testing/engines.js';
 import {
   auditedEvent,
@@ -590,6 +592,32 @@ for (const engine of ENGINES) {
         listed.items.map((p: { name: string }) => p.name),
         ['default'],
       );
+    });
+
+    test('a warm permission check is answered from the cache as the full check would answer it', async () => {
+      const access = app.services.access;
+      const callerOf = async (h: Headers, projectId: string | null = null): Promise<Caller> => {
+        const me = (await call(app, 'GET', '/api/v1/me', h)).json<{ id: string; username: string; isAdmin: boolean }>();
+        const auth = { userId: me.id, username: me.username, isAdmin: me.isAdmin, tokenId: null, projectId };
+        return { auth: { ...auth, sessionId: null }, requestId: null, ip: null };
+      };
+      const v = await callerOf(viewer.auth);
+      access.invalidate();
+      assert.equal(access.cachedAccess(v, 'alpha', 'viewer'), null, 'cold: the full path decides');
+      await access.requireProject(v, 'alpha', 'viewer', null);
+      assert.equal(access.cachedAccess(v, 'alpha', 'viewer')?.role, 'viewer', 'warm');
+      assert.equal(access.cachedAccess(v, 'alpha', 'developer'), null, 'too weak: left to the full path');
+      await assert.rejects(access.requireProject(v, 'alpha', 'developer', null), ForbiddenError);
+      const o = await callerOf(outsider.auth);
+      await assert.rejects(access.requireProject(o, 'alpha', 'viewer', null), NotFoundError);
+      assert.equal(access.cachedAccess(o, 'alpha', 'viewer'), null, 'no role (cached as none)');
+      const a = await callerOf(adminAuth);
+      assert.equal(access.cachedAccess(a, 'alpha', 'maintainer')?.role, 'admin', 'platform admin');
+      const scoped = await callerOf(maya.auth, betaId);
+      assert.equal(access.cachedAccess(scoped, 'alpha', 'viewer'), null, 'a token confined to another project');
+      assert.equal(access.cachedAccess({ auth: null, requestId: null, ip: null }, 'alpha', 'viewer'), null);
+      access.invalidate();
+      assert.equal(access.cachedAccess(v, 'alpha', 'viewer'), null, 'a membership change clears it');
     });
   });
 }
