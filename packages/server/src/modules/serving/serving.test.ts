@@ -570,6 +570,25 @@ for (const engine of ENGINES) {
       }
     });
 
+    test('every request of a burst is logged once, with its own inputs', async () => {
+      await deploy({ name: 'burst', versions: [{ version: 1, weight: 100 }] });
+      // Sent at once, they reach the log's writer together: on SQLite two 25-row INSERTs and ten single rows.
+      const n = 60;
+      const ids = Array.from({ length: n }, (_, i) => `burst-${i}`);
+      const answers = await Promise.all(ids.map((id, i) => inferJson('burst', [rows[i]!], adminAuth, { id })));
+      for (const a of answers) expectStatus(a, 200, 'infer burst');
+      const logged = await eventually(async () => {
+        const p = await ok('GET', `${P}/deployments/burst/predictions?limit=200`);
+        return p.predictions.length >= n ? (p.predictions as Json[]) : undefined;
+      }, 'the burst is logged');
+      assert.equal(logged.length, n);
+      assert.deepEqual(logged.map((p) => p.requestId as string).sort(), [...ids].sort());
+      for (const p of logged) {
+        const i = Number((p.requestId as string).slice('burst-'.length));
+        assert.deepEqual(p.inputs.X.data, rows[i]!.map(Math.fround), `inputs of ${p.requestId}`);
+      }
+    });
+
     test('dynamic batching coalesces concurrent single-row requests and answers each correctly', async () => {
       await deploy({
         name: 'batched',
