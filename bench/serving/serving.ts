@@ -211,8 +211,8 @@ async function rollbackUnderLoad(h: HangarApi, name: string, body: string, expec
 }
 
 /**
- * Inferences served and prediction-log records dropped, from Hangar's /metrics: the log writer yields
- * to serving, so a saturating run may shed records, and the figures are only comparable when it says how many.
+ * Inferences served and prediction-log records dropped, from Hangar's /metrics: the log's queue is
+ * bounded, so a saturating run may shed records, and its figures are only comparable when it says how many.
  */
 async function predictionLogTotals(h: HangarApi): Promise<{ served: number; dropped: number }> {
   const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.token}` } });
