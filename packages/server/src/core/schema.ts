@@ -1,4 +1,4 @@
-import { Kind, Type, type TLiteral, type TNull, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type TLiteral, type TNull, type TSchema, type TUnion } from '@sinclair/typebox';
 
 /** A string-enum schema whose static type is the union of the given literals. */
 export function literalUnion<const T extends readonly [string, ...string[]]>(
@@ -26,8 +26,7 @@ export function Nullable<T extends TSchema>(t: T): TUnion<[T, TNull]> {
     SCALAR_TYPES.has(type) &&
     t.anyOf === undefined &&
     t.enum === undefined &&
-    t.const === undefined &&
-    t[Kind] !== 'Literal';
+    t.const === undefined;
   if (!scalar) return Type.Union([t, Type.Null()]);
   // Rebuilt from the string keys only: a copied [Kind] would tell TypeBox this is still a plain scalar.
   const keywords = Object.fromEntries(Object.entries(t));
