@@ -24,6 +24,8 @@ export interface Measured {
   otherCores: number;
   /** Non-2xx answers, connection errors and timeouts. */
   bad: number;
+  /** An open-loop run at a fixed rate: its generator keeps its core busy by design, to send on time. */
+  openLoop?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface Measured {
  * busy machine (since `unquietBefore`, from `unquietRuns()`), other processes taking CPU.
  */
 export function printRunNotes(all: readonly Measured[], unquietBefore: number): void {
-  if (all.some((m) => m.loadgenCores > 0.9)) {
+  if (all.some((m) => !m.openLoop && m.loadgenCores > 0.9)) {
     line('note: the load generator used > 90% of its core in some run: that req/s is a lower bound of the server');
   }
   if (unquietRuns() > unquietBefore) {
@@ -91,4 +93,14 @@ export function medianOf(rounds: Measured[]): Measured {
     otherCores: m((x) => x.otherCores),
     bad: rounds.reduce((n, x) => n + x.bad, 0),
   };
+}
+
+/**
+ * The ratio of two cases' throughput taken round by round, then its median. The runs of one round
+ * are close in time, so a slow spell of the shared machine (which moves throughput by 15–40 % from
+ * one minute to the next here) touches both sides of a ratio instead of one side of the medians.
+ */
+export function pairedRatio(a: readonly Pick<Measured, 'rps'>[], b: readonly Pick<Measured, 'rps'>[]) {
+  const rounds = a.map((x, i) => x.rps / b[i]!.rps);
+  return { median: median(rounds), rounds };
 }
