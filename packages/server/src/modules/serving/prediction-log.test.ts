@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { halfToFloat } from './oip/codec.js';
-import { summarize, tensorsJson } from './prediction-log.js';
+import { PredictionLog, summarize, tensorsJson, type PredictionRecord } from './prediction-log.js';
+import type { NewPrediction } from './store.js';
 import type { Tensor } from './tensors.js';
 
 describe('prediction log rows', () => {
@@ -51,5 +52,50 @@ describe('prediction log rows', () => {
       label: null,
       value: null,
     });
+  });
+});
+
+describe('prediction log queue', () => {
+  const silent = { error: () => {} } as unknown as ConstructorParameters<typeof PredictionLog>[1];
+  const record = (requestId: string, outputs: Tensor[]): PredictionRecord => ({
+    deploymentId: 'd1',
+    requestId,
+    version: 1,
+    route: 'stable',
+    error: null,
+    latencyMs: 1,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: Float32Array.of(1, 2) }],
+    outputs,
+    at: 1_000,
+    shadow: null,
+  });
+
+  it('turns records into rows after the turn that appended them, and drops (counts) one that cannot be', async () => {
+    const written: NewPrediction[] = [];
+    const log = new PredictionLog(
+      { insert: (rows) => (written.push(...rows), Promise.resolve()), close: () => Promise.resolve() },
+      silent,
+      { flushMs: 1 },
+    );
+    const label = (v: bigint): Tensor[] => [
+      { name: 'label', datatype: 'INT64', shape: [1], data: BigInt64Array.of(v) },
+    ];
+    log.append(record('a', label(1n)));
+    // Its shape says two strings, its data holds one: no row can be made of it.
+    log.append(record('bad', [{ name: 's', datatype: 'BYTES', shape: [2], data: [Buffer.from('x')] }]));
+    log.append(record('b', label(0n)));
+    await log.flush();
+    assert.deepEqual(
+      written.map((r) => [r.request_id, r.output_label, r.inputs]),
+      [
+        ['a', '1', '{"x":{"datatype":"FP32","shape":[1,2],"data":[1,2]}}'],
+        ['b', '0', '{"x":{"datatype":"FP32","shape":[1,2],"data":[1,2]}}'],
+      ],
+    );
+    assert.equal(log.dropped, 1);
+    assert.equal(log.written, 2);
+    await log.close();
+    log.append(record('late', label(1n)));
+    assert.equal(log.dropped, 2);
   });
 });
