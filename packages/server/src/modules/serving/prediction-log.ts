@@ -50,8 +50,8 @@ export interface PredictionLogOptions {
  * Records become rows (strings and numbers) once per event-loop turn, after the responses of that
  * turn went out, rather than when their batch is written: a record holds its request's tensors and
  * their ArrayBuffers, and a queued record lives long enough (tens of milliseconds under load) to be
- * promoted to V8's old space. Under load that promoted ~10 MB/s and brought a major collection with
- * a 5–14 ms pause every few seconds; a row is a few hundred bytes of text.
+ * promoted to V8's old space. Under load that brought a major collection, with a 5–14 ms pause,
+ * every 2–6 s; a row is a few hundred bytes of text.
  */
 export class PredictionLog {
   private queue: NewPrediction[] = [];
