@@ -41,6 +41,11 @@ test('an api process and two worker processes on one PostgreSQL share the queue,
       assert.deepEqual(attempts.rows, [{ attempt: 1, n }], 'no job was claimed twice');
       const workers = await db.query(`select distinct worker from jobs`);
       assert.equal(workers.rows.length, 2, 'both worker processes took part');
+    } catch (err) {
+      // What the workers logged (outcome writes that failed, leases lost) says why.
+      const logs = servers.map((s, i) => `--- process ${i} (${i === 0 ? 'api' : 'worker'}) ---\n${s.logs()}`);
+      (err as Error).message += `\n${logs.join('\n')}`;
+      throw err;
     } finally {
       await db.end();
     }

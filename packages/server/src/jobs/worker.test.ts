@@ -207,6 +207,47 @@ for (const engine of ENGINES) {
       assert.equal(JSON.parse(row.result!), 'fresh');
     });
 
+    test('a finished job is not heartbeated while its outcome is written, and a failed write is tried again', async () => {
+      // On PostgreSQL a heartbeat and an outcome write that touch the same rows can deadlock, and
+      // the outcome could lose: the job would then run a second time after its lease expired.
+      const beats: string[][] = [];
+      let settles = 0;
+      const store = Object.assign(Object.create(jobs) as JobStore, {
+        heartbeat: (w: string, held: { id: string; attempt: number }[], ms: number) => {
+          beats.push(held.map((j) => j.id));
+          return jobs.heartbeat(w, held, ms);
+        },
+        settle: async (w: string, outcomes: Parameters<JobStore['settle']>[1]) => {
+          await sleep(300);
+          if (++settles === 1) throw new Error('deadlock detected');
+          return jobs.settle(w, outcomes);
+        },
+      });
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      startWorker(
+        [
+          handler('settle-quick', async () => ({ result: 'done' })),
+          handler('settle-long', async ({ signal }) => {
+            await Promise.race([released, new Promise((r) => signal.addEventListener('abort', r))]);
+            return { result: 'done' };
+          }),
+        ],
+        { store, leaseMs: 1500 },
+      );
+      const long = await jobs.enqueue({ kind: 'settle-long', payload: {} });
+      await waitFor('the long job to run', async () => (await jobs.get(long.id))?.state === 'running');
+      const quick = await jobs.enqueue({ kind: 'settle-quick', payload: {} });
+      const row = await waitFor('the quick job to finish', finished(quick.id));
+      assert.equal(row.state, 'succeeded');
+      assert.equal(row.attempt, 1);
+      assert.ok(settles >= 2, 'the failed outcome write was tried again');
+      assert.ok(beats.length > 0, 'heartbeats went on for the long job');
+      assert.ok(!beats.flat().includes(quick.id), 'the finished job was never heartbeated');
+      release();
+      assert.equal((await waitFor('the long job to finish', finished(long.id))).state, 'succeeded');
+    });
+
     test('a job whose last attempt loses its lease fails with a clear error', async () => {
       const job = await jobs.enqueue({ kind: 'lease-last', payload: {}, maxAttempts: 1 });
       await jobs.claim('dead-worker', ['lease-last'], 1, 30);

@@ -24,9 +24,18 @@ interface Active {
   controller: AbortController;
   /** Why the controller was aborted: decides the outcome recorded. */
   abortReason: 'cancelled' | 'lease-lost' | 'shutdown' | null;
+  /**
+   * The handler has returned and the outcome is being recorded. Heartbeats leave such a job alone:
+   * on PostgreSQL a heartbeat's UPDATE and the outcome's transaction would lock the same rows in
+   * different orders, and the deadlock PostgreSQL breaks could cost the outcome.
+   */
+  finished: boolean;
   logBytes: number;
   truncated: boolean;
 }
+
+/** Pauses before each new try of a failed outcome write; well inside any lease. */
+const SETTLE_RETRY_DELAYS_MS = [50, 250, 1000];
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -145,10 +154,11 @@ export class Worker {
 
   private execute(job: JobRow): void {
     const controller = new AbortController();
-    const state: Active = { job, controller, abortReason: null, logBytes: 0, truncated: false };
+    const state: Active = { job, controller, abortReason: null, finished: false, logBytes: 0, truncated: false };
     this.active.set(job.id, state);
     const started = process.hrtime.bigint();
     void this.runHandler(state).then(async (outcome) => {
+      state.finished = true;
       try {
         await this.flushLogs();
         if (state.abortReason === 'shutdown') {
@@ -239,24 +249,39 @@ export class Worker {
   private async drainOutcomes(): Promise<void> {
     while (this.pendingOutcomes.length > 0) {
       const batch = this.pendingOutcomes.splice(0);
-      try {
-        const accepted = await this.options.store.settle(
-          this.id,
-          batch.map((b) => b.outcome),
-        );
-        for (const b of batch) {
-          if (accepted.has(b.outcome.id))
-            this.options.onSettled?.({ id: b.outcome.id, kind: b.kind, type: b.outcome.type });
-          else
-            this.options.logger.warn({ jobId: b.outcome.id }, 'job outcome dropped: lease was lost to another worker');
-        }
-      } catch (err) {
-        // The lease will expire and the job run again: at-least-once, never silently lost.
-        this.options.logger.error({ err }, 'could not record job outcomes; leases will expire and jobs rerun');
+      const accepted = await this.record(batch.map((b) => b.outcome));
+      for (const b of batch) {
+        if (!accepted) break;
+        if (accepted.has(b.outcome.id))
+          this.options.onSettled?.({ id: b.outcome.id, kind: b.kind, type: b.outcome.type });
+        else this.options.logger.warn({ jobId: b.outcome.id }, 'job outcome dropped: lease was lost to another worker');
       }
       for (const b of batch) b.done();
     }
     this.settling = null;
+  }
+
+  /**
+   * Writes outcomes, trying again on failure: a write can lose to a transient conflict (a deadlock
+   * PostgreSQL broke, a busy SQLite file) and a lost outcome costs a whole rerun after the lease
+   * expires. The store accepts an outcome only while this worker holds the lease, so a retry of a
+   * write that did commit records nothing twice. Null when every try failed.
+   */
+  private async record(outcomes: AttemptOutcome[]): Promise<Set<string> | null> {
+    const delays = SETTLE_RETRY_DELAYS_MS;
+    for (let i = 0; ; i++) {
+      try {
+        return await this.options.store.settle(this.id, outcomes);
+      } catch (err) {
+        if (i === delays.length) {
+          // The lease will expire and the job run again: at-least-once, never silently lost.
+          this.options.logger.error({ err }, 'could not record job outcomes; leases will expire and jobs rerun');
+          return null;
+        }
+        this.options.logger.warn({ err, retryInMs: delays[i] }, 'could not record job outcomes; trying again');
+        await new Promise((r) => setTimeout(r, delays[i]));
+      }
+    }
   }
 
   private log(state: Active, stream: string, text: string): void {
@@ -295,7 +320,7 @@ export class Worker {
 
   private async heartbeat(): Promise<void> {
     const jobs = [...this.active.values()]
-      .filter((a) => !a.abortReason)
+      .filter((a) => !a.abortReason && !a.finished)
       .map((a) => ({ id: a.job.id, attempt: a.job.attempt }));
     if (jobs.length === 0) return;
     try {

@@ -20,6 +20,8 @@ export interface ServerProcess {
   proc: ChildProcess;
   url: string;
   stderr: () => string;
+  /** The end of its stdout: the structured log, at warn level and above. */
+  logs: () => string;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
   /** SIGTERM, then the exit code. */
@@ -32,23 +34,27 @@ function spawnServer(args: string[], options: StartServerOptions) {
     [...(options.entry ?? DEFAULT_ENTRY), '--port', '0', '--log-level', 'warn', ...args],
     {
       env: options.env ?? { ...process.env, HANGAR_ADMIN_TOKEN: ADMIN_TOKEN, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   let stderr = '';
+  let logs = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (logs = (logs + d).slice(-MAX_LOG_CHARS)));
   const exited = new Promise<number | string>((resolve) =>
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  return { proc, exited, stderr: () => stderr };
+  return { proc, exited, stderr: () => stderr, logs: () => logs };
 }
+
+const MAX_LOG_CHARS = 64 * 1024;
 
 /**
  * Starts `hangar server` on a free loopback port in a child process and resolves once its ready
  * banner names the URL. Callers pass `--data-dir` (and `--db`) and must `stop()` it.
  */
 export async function startServer(args: string[], options: StartServerOptions = {}): Promise<ServerProcess> {
-  const { proc, exited, stderr } = spawnServer(args, options);
+  const { proc, exited, stderr, logs } = spawnServer(args, options);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready in 30 s:\n${stderr()}`)), 30_000);
     const check = () => {
@@ -68,6 +74,7 @@ export async function startServer(args: string[], options: StartServerOptions = 
     proc,
     url,
     stderr,
+    logs,
     exited,
     stop: () => {
       proc.kill('SIGTERM');
