@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { halfToFloat } from './oip/codec.js';
-import { PredictionLog, summarize, tensorsJson, type PredictionRecord } from './prediction-log.js';
-import type { NewPrediction } from './store.js';
+import { loggable, TensorPacker, tensorsJson, unpack } from './logged-tensors.js';
+import { PredictionLog, summarize, type PredictionRecord } from './prediction-log.js';
+import { asStored, type LogRow } from './prediction-sink.js';
 import type { Tensor } from './tensors.js';
 
 describe('prediction log rows', () => {
@@ -18,7 +19,7 @@ describe('prediction log rows', () => {
       { name: 'h', datatype: 'FP16', shape: [1], data: Uint16Array.of(half) },
       { name: 's', datatype: 'BYTES', shape: [2], data: [Buffer.from('né'), Buffer.from('"x"')] },
     ];
-    const text = tensorsJson(tensors, 100)!;
+    const text = tensorsJson(loggable(tensors, 100)!);
     assert.deepEqual(JSON.parse(text), {
       'x "quoted" ü': { datatype: 'FP32', shape: [1, 3], data: [0.5, -2, Math.fround(1e-7)] },
       f64: { datatype: 'FP64', shape: [2], data: [null, null] },
@@ -34,9 +35,34 @@ describe('prediction log rows', () => {
 
   it('logs null beyond the size bound, and null for no tensors', () => {
     const t: Tensor = { name: 'x', datatype: 'FP32', shape: [2, 3], data: new Float32Array(6) };
-    assert.equal(tensorsJson([t], 5), null);
-    assert.notEqual(tensorsJson([t], 6), null);
-    assert.equal(tensorsJson(null, 10), null);
+    assert.equal(loggable([t], 5), null);
+    assert.notEqual(loggable([t], 6), null);
+    assert.equal(loggable(null, 10), null);
+    assert.throws(() => loggable([{ ...t, shape: [7] }], 10), /tensor x: shape holds 7 elements, data 6/);
+  });
+
+  it('packs tensors of every datatype for the writer thread, and their JSON is the same unpacked', () => {
+    const body = Buffer.alloc(4096); // a view into a larger buffer, as a decoded request body gives
+    const view = new Float32Array(body.buffer, body.byteOffset + 16, 2);
+    view.set([1.5, NaN]);
+    const tensors: Tensor[] = [
+      { name: 'v', datatype: 'FP32', shape: [2], data: view },
+      { name: 'f64', datatype: 'FP64', shape: [1, 2], data: Float64Array.of(-Infinity, 0.1) },
+      { name: 'i64', datatype: 'INT64', shape: [2], data: BigInt64Array.of(-5n, 2n ** 40n) },
+      { name: 'u64', datatype: 'UINT64', shape: [1], data: BigUint64Array.of(7n) },
+      { name: 'i8', datatype: 'INT8', shape: [1], data: Int8Array.of(-3) },
+      { name: 'b', datatype: 'BOOL', shape: [2], data: Uint8Array.of(1, 0) },
+      { name: 'h', datatype: 'FP16', shape: [1], data: Uint16Array.of(0x3e00) },
+      { name: 's', datatype: 'BYTES', shape: [1], data: [Buffer.from('né')] },
+    ];
+    const rows = [tensors.slice(0, 3), null, tensors.slice(3)];
+    const packer = new TensorPacker(rows.reduce((n, t) => n + TensorPacker.size(t), 0));
+    const packed = rows.map((t) => packer.pack(t));
+    assert.equal(packer.arena.length, 11);
+    assert.equal(packed[1], null);
+    // Through a structured clone, as postMessage sends them.
+    const { packed: across, arena } = structuredClone({ packed, arena: packer.arena });
+    for (const i of [0, 2]) assert.equal(tensorsJson(unpack(across[i]!, arena)), tensorsJson(rows[i]!));
   });
 
   it('summarizes the first output as a label (integers, strings) or a value (floats)', () => {
@@ -71,9 +97,9 @@ describe('prediction log queue', () => {
   });
 
   it('turns records into rows after the turn that appended them, and drops (counts) one that cannot be', async () => {
-    const written: NewPrediction[] = [];
+    const written: LogRow[] = [];
     const log = new PredictionLog(
-      { insert: (rows) => (written.push(...rows), Promise.resolve()), close: () => Promise.resolve() },
+      { insert: (rows) => (written.push(...rows), Promise.resolve()), concurrency: 1, close: () => Promise.resolve() },
       silent,
       { flushMs: 1 },
     );
@@ -86,7 +112,7 @@ describe('prediction log queue', () => {
     log.append(record('b', label(0n)));
     await log.flush();
     assert.deepEqual(
-      written.map((r) => [r.request_id, r.output_label, r.inputs]),
+      written.map(asStored).map((r) => [r.request_id, r.output_label, r.inputs]),
       [
         ['a', '1', '{"x":{"datatype":"FP32","shape":[1,2],"data":[1,2]}}'],
         ['b', '0', '{"x":{"datatype":"FP32","shape":[1,2],"data":[1,2]}}'],
@@ -97,5 +123,42 @@ describe('prediction log queue', () => {
     await log.close();
     log.append(record('late', label(1n)));
     assert.equal(log.dropped, 2);
+  });
+
+  it("posts a batch while the last is still being written, up to the sink's concurrency; rows in flight count against the bound", async () => {
+    const pending: { rows: number; done: () => void }[] = [];
+    const log = new PredictionLog(
+      {
+        insert: (rows) => new Promise<void>((done) => pending.push({ rows: rows.length, done })),
+        concurrency: 2,
+        close: () => Promise.resolve(),
+      },
+      silent,
+      { batchSize: 2, maxQueue: 5, flushMs: 5 },
+    );
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    for (const id of ['a', 'b']) log.append(record(id, []));
+    await nextTurn();
+    for (const id of ['c', 'd']) log.append(record(id, []));
+    await nextTurn();
+    assert.deepEqual(
+      pending.map((p) => p.rows),
+      [2, 2],
+      'the second batch went out before the first was written',
+    );
+    for (const id of ['e', 'f']) log.append(record(id, []));
+    await nextTurn();
+    assert.equal(pending.length, 2, 'no third write while two are in flight');
+    assert.equal(log.dropped, 1, 'four rows in flight and one queued fill the bound of five');
+    pending[0]!.done();
+    await new Promise((r) => setTimeout(r, 30)); // the lone row goes out flushMs after it came
+
+    assert.deepEqual(
+      pending.map((p) => p.rows),
+      [2, 2, 1],
+    );
+    for (const p of pending.slice(1)) p.done();
+    await log.flush();
+    assert.equal(log.written, 5);
   });
 });

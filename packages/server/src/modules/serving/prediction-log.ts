@@ -1,8 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PredictionRoute } from '../../db/schema.js';
-import type { PredictionSink } from './prediction-sink.js';
-import type { NewPrediction } from './store.js';
-import { halfToFloat } from './oip/codec.js';
+import { elementAt, loggable } from './logged-tensors.js';
+import type { LogRow, PredictionSink } from './prediction-sink.js';
 import { elementCount, type Tensor } from './tensors.js';
 
 /** One served (or failed) request, as the data plane hands it over; the log turns it into a row at once. */
@@ -47,18 +46,20 @@ export interface PredictionLogOptions {
  * slowing or failing requests. A failed write drops its batch (counted) so a store outage cannot
  * grow memory without bound.
  *
- * Records become rows (strings and numbers) once per event-loop turn, after the responses of that
- * turn went out, rather than when their batch is written: a record holds its request's tensors and
- * their ArrayBuffers, and a queued record lives long enough (tens of milliseconds under load) to be
- * promoted to V8's old space. Under load that brought a major collection, with a 5–14 ms pause,
- * every 2–6 s; a row is a few hundred bytes of text.
+ * Records become rows once per event-loop turn, after the responses of that turn went out, and a
+ * batch goes to the sink without waiting for the one before to be written: rows must not live long
+ * enough on this thread to be promoted to V8's old space, which under load brought a major
+ * collection, with a 5–15 ms pause, every few seconds. A row keeps the tensors it logs; their JSON
+ * text is made by the sink, on SQLite in its writer thread (see logged-tensors.ts).
  */
 export class PredictionLog {
-  private queue: NewPrediction[] = [];
+  private queue: LogRow[] = [];
   /** Appended this event-loop turn, not yet rows. */
   private fresh: PredictionRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<void> | null = null;
+  /** Inserts handed to the sink and not yet settled, and the rows they hold. */
+  private writes = new Set<Promise<void>>();
+  private writingRows = 0;
   private closed = false;
   dropped = 0;
   written = 0;
@@ -80,7 +81,7 @@ export class PredictionLog {
 
   /** Queues a record; never blocks and never throws. */
   append(record: PredictionRecord): void {
-    if (this.closed || this.queue.length + this.fresh.length >= this.maxQueue) {
+    if (this.closed || this.queue.length + this.fresh.length + this.writingRows >= this.maxQueue) {
       this.drop(1);
       return;
     }
@@ -91,9 +92,9 @@ export class PredictionLog {
   /** Writes everything queued now; resolves when it is stored (or dropped on failure). */
   async flush(): Promise<void> {
     this.toRows();
-    while (this.queue.length > 0 || this.writing) {
-      if (this.writing) await this.writing;
-      else this.kick();
+    while (this.queue.length > 0 || this.writes.size > 0) {
+      this.kick();
+      if (this.writes.size > 0) await Promise.race(this.writes);
     }
   }
 
@@ -117,12 +118,17 @@ export class PredictionLog {
         this.logger.error({ err }, 'could not turn a prediction into a log row; dropped it');
       }
     }
+    this.schedule();
+  };
+
+  /** A write now if a batch is full, else one at most flushMs after the oldest row waiting. */
+  private schedule(): void {
     if (this.queue.length >= this.batchSize) this.kick();
     else if (this.queue.length > 0 && !this.timer) {
       this.timer = setTimeout(() => this.kick(), this.flushMs);
       this.timer.unref();
     }
-  };
+  }
 
   private drop(n: number): void {
     this.dropped += n;
@@ -134,37 +140,33 @@ export class PredictionLog {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.writing || this.queue.length === 0) return;
+    if (this.writes.size >= this.sink.concurrency || this.queue.length === 0) return;
     const batch = this.queue;
+    const n = batch.length;
     this.queue = [];
-    this.writing = this.write(batch).finally(() => {
-      this.writing = null;
-      if (this.queue.length >= this.batchSize) this.kick();
-      else if (this.queue.length > 0 && !this.timer) {
-        this.timer = setTimeout(() => this.kick(), this.flushMs);
-        this.timer.unref();
-      }
-    });
+    this.writingRows += n;
+    // Nothing below holds the batch: its rows would live until the write is acknowledged.
+    const write = this.sink
+      .insert(batch)
+      .then(
+        () => {
+          this.written += n;
+          this.options.onWritten?.(n);
+        },
+        (err: unknown) => {
+          this.drop(n);
+          this.logger.error({ err, records: n }, 'could not write predictions to the log; dropped them');
+        },
+      )
+      .finally(() => {
+        this.writes.delete(write);
+        this.writingRows -= n;
+        this.schedule();
+      });
+    this.writes.add(write);
   }
 
-  private async write(batch: NewPrediction[]): Promise<void> {
-    // A slice at a time, each its own short transaction, so the store's write lock (on SQLite, one
-    // for the whole file) is never held long by the log, and requests get in between slices.
-    for (let i = 0; i < batch.length; i += ROWS_PER_SLICE) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
-      const slice = batch.slice(i, i + ROWS_PER_SLICE);
-      try {
-        await this.sink.insert(slice);
-        this.written += slice.length;
-        this.options.onWritten?.(slice.length);
-      } catch (err) {
-        this.drop(slice.length);
-        this.logger.error({ err, records: slice.length }, 'could not write predictions to the log; dropped them');
-      }
-    }
-  }
-
-  private row(r: PredictionRecord): NewPrediction {
+  private row(r: PredictionRecord): LogRow {
     const summary = summarize(r.outputs);
     const shadow = r.shadow;
     const shadowSummary = shadow ? summarize(shadow.outputs) : null;
@@ -178,8 +180,8 @@ export class PredictionLog {
       latency_ms: r.latencyMs,
       output_label: summary.label,
       output_value: summary.value,
-      inputs: tensorsJson(r.inputs, this.maxLoggedElements),
-      outputs: tensorsJson(r.outputs, this.maxLoggedElements),
+      inputs: loggable(r.inputs, this.maxLoggedElements),
+      outputs: loggable(r.outputs, this.maxLoggedElements),
       created_at: r.at,
       shadow_version: shadow?.version ?? null,
       shadow_outcome: shadow ? (shadow.error === null ? 'ok' : 'error') : null,
@@ -187,12 +189,10 @@ export class PredictionLog {
       shadow_latency_ms: shadow?.latencyMs ?? null,
       shadow_label: shadowSummary?.label ?? null,
       shadow_value: shadowSummary?.value ?? null,
-      shadow_outputs: shadow ? tensorsJson(shadow.outputs, this.maxLoggedElements) : null,
+      shadow_outputs: shadow ? loggable(shadow.outputs, this.maxLoggedElements) : null,
     };
   }
 }
-
-const ROWS_PER_SLICE = 100;
 
 const CATEGORICAL = new Set([
   'BYTES',
@@ -217,46 +217,4 @@ export function summarize(outputs: readonly Tensor[] | null): { label: string | 
   const v = elementAt(first, 0);
   if (CATEGORICAL.has(first.datatype)) return { label: String(v), value: null };
   return { label: null, value: typeof v === 'number' && Number.isFinite(v) ? v : null };
-}
-
-/** Tensor element `i` as a JSON value: bigints as numbers, half floats decoded, byte strings as UTF-8 text. */
-export function elementAt(t: Tensor, i: number): number | string | boolean {
-  const d = t.data;
-  if (Array.isArray(d)) return d[i]!.toString('utf8');
-  const v = d[i]!;
-  if (typeof v === 'bigint') return Number(v);
-  if (t.datatype === 'FP16') return halfToFloat(v);
-  return t.datatype === 'BOOL' ? v !== 0 : v;
-}
-
-/** `{name: {datatype, shape, data}}` as JSON, or null when larger than the bound. */
-export function tensorsJson(tensors: readonly Tensor[] | null, maxElements: number): string | null {
-  if (!tensors) return null;
-  let total = 0;
-  for (const t of tensors) total += elementCount(t.shape);
-  if (total > maxElements) return null;
-  const parts: string[] = [];
-  for (const t of tensors) {
-    parts.push(
-      `${JSON.stringify(t.name)}:{"datatype":"${t.datatype}","shape":[${t.shape.join(',')}],"data":${dataJson(t)}}`,
-    );
-  }
-  return `{${parts.join(',')}}`;
-}
-
-/**
- * A tensor's elements as a JSON array. Numeric typed arrays are joined natively (about 5x faster
- * than building an array for JSON.stringify: this runs for every logged request); NaN and infinities,
- * which JSON cannot hold, become null as JSON.stringify would make them.
- */
-function dataJson(t: Tensor): string {
-  const d = t.data;
-  if (!Array.isArray(d) && t.datatype !== 'BOOL' && t.datatype !== 'FP16') {
-    const text = `[${d.join(',')}]`;
-    if (!(d instanceof Float32Array || d instanceof Float64Array) || !/[NI]/.test(text)) return text;
-  }
-  const n = elementCount(t.shape);
-  const data = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) data[i] = elementAt(t, i);
-  return JSON.stringify(data);
 }
