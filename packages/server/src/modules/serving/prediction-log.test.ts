@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { halfToFloat } from './oip/codec.js';
 import { loggable, TensorPacker, tensorsJson, unpack } from './logged-tensors.js';
 import { PredictionLog, summarize, type PredictionRecord } from './prediction-log.js';
-import { asStored, type LogRow } from './prediction-sink.js';
+import { asStored, sqliteWorkerSink, type LogRow } from './prediction-sink.js';
 import type { Tensor } from './tensors.js';
 
 describe('prediction log rows', () => {
@@ -160,5 +163,18 @@ describe('prediction log queue', () => {
     for (const p of pending.slice(1)) p.done();
     await log.flush();
     assert.equal(log.written, 5);
+  });
+
+  it('a writer thread that cannot start fails every insert at once instead of leaving it waiting', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hangar-writer-'));
+    // A database without the predictions table: the writer fails while preparing its statements.
+    const sink = sqliteWorkerSink(path.join(dir, 'empty.db'));
+    try {
+      await assert.rejects(sink.insert([]), /SQLITE_ERROR|predictions/);
+      await assert.rejects(sink.insert([]), /the prediction log writer stopped: (SQLITE_ERROR|.*predictions)/);
+    } finally {
+      await sink.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

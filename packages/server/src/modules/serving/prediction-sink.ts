@@ -126,7 +126,11 @@ export function sqliteWorkerSink(file: string): PredictionSink {
   worker.unref();
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let next = 0;
+  // Once the writer is gone every insert fails at once (the log drops and counts the rows) rather
+  // than waiting for an answer that cannot come.
+  let stopped: Error | null = null;
   const fail = (err: Error) => {
+    stopped ??= new Error(`the prediction log writer stopped: ${err.message}`);
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   };
@@ -136,10 +140,16 @@ export function sqliteWorkerSink(file: string): PredictionSink {
     if (m.error === undefined) w?.resolve();
     else w?.reject(new Error(m.error));
   });
-  worker.on('error', fail);
-  worker.on('exit', () => fail(new Error('the prediction log writer stopped')));
+  // An error thrown in the writer arrives as a plain object when its class is not a built-in one
+  // (better-sqlite3's SqliteError keeps only its code).
+  worker.on('error', (e: unknown) => {
+    const { message, code } = (e ?? {}) as { message?: string; code?: string };
+    fail(new Error(message ?? code ?? String(e)));
+  });
+  worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
   const send = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []) =>
     new Promise<void>((resolve, reject) => {
+      if (stopped) return reject(stopped);
       const id = next++;
       waiting.set(id, { resolve, reject });
       worker.postMessage({ ...message, id }, transfer);
