@@ -250,11 +250,13 @@ export class Worker {
     while (this.pendingOutcomes.length > 0) {
       const batch = this.pendingOutcomes.splice(0);
       const accepted = await this.record(batch.map((b) => b.outcome));
-      for (const b of batch) {
-        if (!accepted) break;
-        if (accepted.has(b.outcome.id))
-          this.options.onSettled?.({ id: b.outcome.id, kind: b.kind, type: b.outcome.type });
-        else this.options.logger.warn({ jobId: b.outcome.id }, 'job outcome dropped: lease was lost to another worker');
+      if (accepted) {
+        for (const b of batch) {
+          if (accepted.has(b.outcome.id))
+            this.options.onSettled?.({ id: b.outcome.id, kind: b.kind, type: b.outcome.type });
+          else
+            this.options.logger.warn({ jobId: b.outcome.id }, 'job outcome dropped: lease was lost to another worker');
+        }
       }
       for (const b of batch) b.done();
     }
