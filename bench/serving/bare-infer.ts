@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import { keepNextTickShapeAlive } from '../../packages/server/src/core/next-tick-shape.js';
 
 /*
  * The ceiling for bench/serving: Fastify with nothing of Hangar (no hooks, auth, schemas, logging,
@@ -7,6 +8,10 @@ import Fastify from 'fastify';
  * Hangar gave for the benchmark's request (BARE_RESPONSE), so both send the same bytes back.
  * Runs as its own process and prints its URL once listening.
  */
+
+// As Hangar's server does at start (see next-tick-shape.ts): the ceiling must not hit Node 20's
+// nextTick slow path that Hangar is protected from.
+keepNextTickShapeAlive();
 
 const response = JSON.parse(process.env.BARE_RESPONSE ?? '{"outputs":[]}') as unknown;
 

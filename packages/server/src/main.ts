@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApp, type HangarApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { UnavailableError } from './core/errors.js';
+import { keepNextTickShapeAlive } from './core/next-tick-shape.js';
 import { StoreLockedError } from './db/database.js';
 import { VERSION } from './version.js';
 
@@ -27,6 +28,7 @@ function banner(app: HangarApp, config: Config, url: string): string {
  * close the store, exit 0). Returns the exit code for startup failures instead of throwing.
  */
 export async function runServer(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | null> {
+  keepNextTickShapeAlive();
   let config: Config;
   try {
     config = loadConfig({ argv, env });
