@@ -39,7 +39,7 @@ export function identityRoutes(s: IdentityServices): FastifyPluginAsyncTypebox {
     app.get(
       '/api/v1/me',
       { schema: { operationId: 'whoami', tags, summary: 'Who the caller is', response: { 200: MeSchema } } },
-      async (req) => s.users.whoami(callerOf(req)),
+      (req) => s.users.whoami(callerOf(req)),
     );
 
     app.post(
