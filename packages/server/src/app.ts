@@ -227,6 +227,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   let started = false;
   const tls =
     config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const perRequestLoggers = logsRequests(config.logLevel, options.logger);
   const http = Fastify({
     ...(tls ? { https: tls } : {}),
     loggerInstance: options.logger,
@@ -241,8 +242,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     logController: new LogController({ disableRequestLogging: true }),
     // A per-request child logger (bound to the request id) is only worth its cost when requests
     // are logged; otherwise req.log is the server's logger and errors name their request id.
-    childLoggerFactory: (logger, bindings, opts) =>
-      logsRequests(config.logLevel, options.logger) ? logger.child(bindings, opts) : logger,
+    childLoggerFactory: (logger, bindings, opts) => (perRequestLoggers ? logger.child(bindings, opts) : logger),
     return503OnClosing: true,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
