@@ -31,14 +31,14 @@ export interface UpdateUserInput {
   disabled?: boolean;
 }
 
-/** People: the directory, profiles, passwords, and the admin's enable/disable switch. */
 /** The answer of GET /api/v1/me: the user's view and the credential it came with. */
 export type Me = UserView & { tokenId: string | null; projectId: string | null };
 
-/** The credential's fields first: on Node 20, V8 adds a property after a spread through a slow path
- * (about 0.8 µs each), a third of what this most frequent request costs otherwise. */
+// The credential's fields first: on Node 20, V8 adds a property after a spread through a slow path
+// (about 0.8 µs each), a third of what this most frequent request costs otherwise.
 const meOf = (a: AuthContext, view: UserView): Me => ({ tokenId: a.tokenId, projectId: a.projectId, ...view });
 
+/** People: the directory, profiles, passwords, and the admin's enable/disable switch. */
 export class UsersService {
   /**
    * Profiles for whoami, the most frequent call of scripts and the portal, cached for the same
@@ -179,9 +179,8 @@ export class UsersService {
     this.authenticator.forget({ userId: target.id });
   }
 
-  /** The caller's own profile and the credential in use. */
   /**
-   * The caller's own profile. Answered synchronously from the cache when it is fresh: this is the
+   * The caller's own profile and the credential in use. Answered synchronously from the cache when it is fresh: this is the
    * most frequent authenticated request, and a promise (with the microtask turns it takes in the
    * route) costs as much as the rest of building the answer.
    */
