@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import pino from 'pino';
 import { systemClock } from '../core/clock.js';
@@ -41,8 +41,12 @@ for (const engine of ENGINES) {
       await database.migrate();
       jobs = new JobStore(database.db, database.engine, systemClock);
     });
+    // Every worker reaps expired leases of any kind, so one left running from an earlier test could
+    // end a later test's jobs without the handler that test watches.
+    afterEach(async () => {
+      for (const w of workers.splice(0)) await w.stop(0);
+    });
     after(async () => {
-      for (const w of workers) await w.stop(0);
       await database.close();
       await store.cleanup();
     });
