@@ -180,9 +180,9 @@ export class UsersService {
   }
 
   /**
-   * The caller's own profile and the credential in use. Answered synchronously from the cache when it is fresh: this is the
-   * most frequent authenticated request, and a promise (with the microtask turns it takes in the
-   * route) costs as much as the rest of building the answer.
+   * The caller's own profile and the credential in use. Answered synchronously from the cache when
+   * it is fresh: this is the most frequent authenticated request, and a promise (with the microtask
+   * turns it takes in the route) costs as much as the rest of building the answer.
    */
   whoami(caller: Caller): Me | Promise<Me> {
     const a = requireAuth(caller);
