@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { HangarApp } from './app.js';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, adminAuth, buildTestApp } from './testing/test-app.js';
@@ -268,6 +269,47 @@ for (const engine of ENGINES) {
 }
 
 /** Users arrive with the identity issue's API; until then tests insert one through the store. */
+describe('request timeouts on a listening server', () => {
+  let store: TestStore;
+  let app: HangarApp;
+  let port: number;
+
+  before(async () => {
+    store = await createTestStore('sqlite');
+    app = await buildTestApp(store, { requestTimeoutMs: 300 });
+    await app.http.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.http.server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await app.close();
+    await store.cleanup();
+  });
+
+  /** Sends `bytes` on a new connection and resolves with what came back and when the server hung up. */
+  const hangUp = (bytes: string) =>
+    new Promise<{ ms: number; answer: string }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      const started = Date.now();
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += String(d)));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ ms: Date.now() - started, answer }));
+    });
+
+  test('a client that stops sending half-way through a request is cut off', async () => {
+    const head = `POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Length: 100\r\n`;
+    const { ms, answer } = await hangUp(`${head}Content-Type: application/json\r\n\r\n{"kin`);
+    assert.equal(answer, '');
+    assert.ok(ms >= 280 && ms < 3_000, `cut off after ${ms} ms`);
+  });
+
+  test('an idle keep-alive connection is closed after its answer', async () => {
+    const { ms, answer } = await hangUp('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 200 .*x-request-id: [0-9a-f-]{36}/s);
+    assert.ok(ms >= 280 && ms < 3_000, `closed after ${ms} ms`);
+  });
+});
+
 async function createPlainUser(app: HangarApp): Promise<{ user: string }> {
   const now = Date.now();
   await app.database.db

@@ -20,6 +20,7 @@ import { authenticationRequired, type Caller } from './core/auth.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ForbiddenError, TooManyRequestsError } from './core/errors.js';
 import { newUuidV7 } from './core/ids.js';
+import { closeInactiveSockets } from './core/inactive-sockets.js';
 import { ErrorBodySchema, toHttpError } from './core/http-errors.js';
 import { validatorCompiler } from './core/validation.js';
 import { createMetrics } from './core/metrics.js';
@@ -236,7 +237,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     // Path parameters carry registered model names: up to 256 characters, percent-encoded.
     routerOptions: { maxParamLength: 4096 },
     requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
+    // Silent connections are closed by closeInactiveSockets below, not by connectionTimeout.
     forceCloseConnections: 'idle',
     // We write one line per request ourselves (onResponse) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -252,6 +253,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   http.setValidatorCompiler(validatorCompiler());
+  const stopSocketSweep = closeInactiveSockets(http.server, config.requestTimeoutMs);
   // Declared up front so every request object has the same shape (assigning an undeclared property
   // per request changes V8's hidden class and slows every request).
   http.decorateRequest('auth', null);
@@ -758,7 +760,9 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         if (releaseSweep) clearInterval(releaseSweep);
         if (canaryTimer) clearInterval(canaryTimer);
         await worker?.stop(config.shutdownGraceMs);
+        // The sweep goes on while requests drain: a silent client must not hold up the shutdown.
         await http.close();
+        stopSocketSweep();
         await releasePlane?.close();
         await authenticator.flushTokenUses().catch(() => {});
         await audit.stop();
