@@ -253,7 +253,11 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   http.setValidatorCompiler(validatorCompiler());
+  // Silent connections, idle keep-alives included, are closed by one sweep. Node's keepAliveTimeout
+  // would arm a timer after each answer and clear it at the next request; Fastify reads a 0 in its
+  // options as "use the default", so it is switched off on the server itself.
   const stopSocketSweep = closeInactiveSockets(http.server, config.requestTimeoutMs);
+  http.server.keepAliveTimeout = 0;
   // Declared up front so every request object has the same shape (assigning an undeclared property
   // per request changes V8's hidden class and slows every request).
   http.decorateRequest('auth', null);
