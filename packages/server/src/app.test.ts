@@ -46,6 +46,10 @@ for (const engine of ENGINES) {
       assert.match(res.body, /hangar_jobs\{state="queued"\} \d+/);
     });
 
+    test("every route's response serializer compiles (they compile lazily, on first use)", () => {
+      assert.ok(app.compileSerializers() > 100);
+    });
+
     test('the OpenAPI description lists the routes with operation ids', async () => {
       assert.equal((await app.http.inject({ url: '/openapi.json' })).statusCode, 401);
       const spec = (await app.http.inject({ url: '/openapi.json', headers: adminAuth })).json();

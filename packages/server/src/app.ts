@@ -21,6 +21,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { ForbiddenError, TooManyRequestsError } from './core/errors.js';
 import { newUuidV7 } from './core/ids.js';
 import { closeInactiveSockets } from './core/inactive-sockets.js';
+import { lazySerializers } from './core/lazy-serializers.js';
 import { ErrorBodySchema, toHttpError } from './core/http-errors.js';
 import { validatorCompiler } from './core/validation.js';
 import { createMetrics } from './core/metrics.js';
@@ -161,6 +162,8 @@ export interface HangarApp {
   worker: Worker | null;
   services: Services;
   bootstrap: BootstrapResult;
+  /** Compiles every response serializer now (each compiles on its route's first answer); returns how many. */
+  compileSerializers(): number;
   /** Starts background roles (the worker); call after listening. */
   start(): void;
   /** Stops the worker (grace period), the HTTP server and the store, in that order. */
@@ -229,6 +232,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
   const tls =
     config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const perRequestLoggers = logsRequests(config.logLevel, options.logger);
+  const serializers = lazySerializers();
   const http = Fastify({
     ...(tls ? { https: tls } : {}),
     loggerInstance: options.logger,
@@ -247,6 +251,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     return503OnClosing: true,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
+    schemaController: { compilersFactory: { buildSerializer: serializers.factory } },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newUuidV7();
@@ -742,6 +747,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     worker,
     services,
     bootstrap,
+    compileSerializers: () => serializers.compileAll(),
     start() {
       worker?.start();
       if (worker) {

@@ -1,5 +1,8 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { loadOnnxRuntime } from '../../core/onnxruntime.js';
 import { sortedUnion, type Label, type Labels, type ProbabilityData } from './metrics.js';
+
+type TensorClass = typeof Tensor;
 
 /** Numeric feature rows, row-major, with the feature names in column order. */
 export interface FeatureBatch {
@@ -43,14 +46,16 @@ export class OnnxScorer implements Scorer {
   private constructor(
     private readonly session: InferenceSession,
     private readonly classes: Label[] | undefined,
+    private readonly TensorClass: TensorClass,
   ) {}
 
   static async open(model: string | Uint8Array, opts: { classes?: Label[] } = {}): Promise<OnnxScorer> {
+    const ort = await loadOnnxRuntime();
     const session =
       typeof model === 'string'
-        ? await InferenceSession.create(model, { executionProviders: ['cpu'] })
-        : await InferenceSession.create(model, { executionProviders: ['cpu'] });
-    return new OnnxScorer(session, opts.classes);
+        ? await ort.InferenceSession.create(model, { executionProviders: ['cpu'] })
+        : await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+    return new OnnxScorer(session, opts.classes, ort.Tensor);
   }
 
   async score(batch: FeatureBatch): Promise<Scores> {
@@ -59,14 +64,14 @@ export class OnnxScorer implements Scorer {
     const feeds: Record<string, Tensor> = {};
     const inputs = this.session.inputNames;
     if (inputs.length === 1) {
-      feeds[inputs[0]!] = new Tensor('float32', batch.data, [batch.rows, width]);
+      feeds[inputs[0]!] = new this.TensorClass('float32', batch.data, [batch.rows, width]);
     } else {
       for (const name of inputs) {
         const col = batch.names.indexOf(name);
         if (col < 0) throw new Error(`the model needs input "${name}", which the data does not have`);
         const values = new Float32Array(batch.rows);
         for (let r = 0; r < batch.rows; r++) values[r] = batch.data[r * width + col]!;
-        feeds[name] = new Tensor('float32', values, [batch.rows, 1]);
+        feeds[name] = new this.TensorClass('float32', values, [batch.rows, 1]);
       }
     }
     const out = await this.session.run(feeds);

@@ -1,4 +1,5 @@
-import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { loadOnnxRuntime } from '../../../core/onnxruntime.js';
 import {
   RuntimeInputError,
   RuntimeUnavailableError,
@@ -10,6 +11,7 @@ import type { Datatype, Tensor, TensorSpec } from '../tensors.js';
 import { checkInputs, checkOutputs, specMap } from './check-inputs.js';
 
 type OrtType = OrtTensor.Type;
+type OrtTensorClass = typeof OrtTensor;
 
 const OIP_OF_ORT: Partial<Record<OrtType, Datatype>> = {
   bool: 'BOOL',
@@ -76,7 +78,10 @@ export class OnnxRuntime implements ModelRuntime {
   private readonly allOutputs: string[];
   private readonly meta: ModelMetadata;
 
-  private constructor(private readonly session: InferenceSession) {
+  private constructor(
+    private readonly session: InferenceSession,
+    private readonly OrtTensor: OrtTensorClass,
+  ) {
     const inputs: TensorSpec[] = [];
     for (const m of session.inputMetadata) {
       const spec = specOf(m);
@@ -107,12 +112,13 @@ export class OnnxRuntime implements ModelRuntime {
       graphOptimizationLevel: 'all',
       ...(opts.intraOpThreads !== undefined ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     };
+    const ort = await loadOnnxRuntime();
     const session =
       typeof model === 'string'
-        ? await InferenceSession.create(model, options)
-        : await InferenceSession.create(model, options);
+        ? await ort.InferenceSession.create(model, options)
+        : await ort.InferenceSession.create(model, options);
     try {
-      return new OnnxRuntime(session);
+      return new OnnxRuntime(session, ort.Tensor);
     } catch (err) {
       await session.release();
       throw err;
@@ -132,7 +138,7 @@ export class OnnxRuntime implements ModelRuntime {
     checkInputs(this.inputSpecs, inputs);
     checkOutputs(this.outputSpecs, outputs);
     const feeds: Record<string, OrtTensor> = {};
-    for (const t of inputs) feeds[t.name] = toOrt(t);
+    for (const t of inputs) feeds[t.name] = toOrt(this.OrtTensor, t);
     const fetches = outputs !== undefined && outputs.length > 0 ? outputs : this.allOutputs;
     let result: InferenceSession.ReturnType;
     try {
@@ -156,7 +162,7 @@ export class OnnxRuntime implements ModelRuntime {
   }
 }
 
-function toOrt(t: Tensor): OrtTensor {
+function toOrt(OrtTensor: OrtTensorClass, t: Tensor): OrtTensor {
   if (t.datatype === 'BYTES') {
     const bytes = t.data as Buffer[];
     const strings = new Array<string>(bytes.length);
