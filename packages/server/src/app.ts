@@ -331,7 +331,7 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
     : null;
   const trackingStore = new TrackingStore(database.db);
   const tracking = new TrackingService(trackingStore, projectStore, access, audit, clock);
-  const artifactStore = openArtifactStore(config.artifacts);
+  const artifactStore = await openArtifactStore(config.artifacts);
   const artifacts = new ArtifactsService(artifactStore, tracking, audit);
   const loggedModels = new LoggedModelsService(
     new LoggedModelStore(database.db, database.engine),

@@ -11,7 +11,8 @@ export type {
 } from './types.js';
 export { openArtifactStore, type ArtifactStoreOptions } from './open-artifact-store.js';
 export { LocalArtifactStore, type LocalArtifactStoreOptions } from './local-artifact-store.js';
-export { S3ArtifactStore, type S3ArtifactStoreOptions, type S3Credentials } from './s3-artifact-store.js';
+// The S3 store is reached through openArtifactStore, which loads it (and the AWS SDK) only when needed.
+export type { S3ArtifactStore, S3ArtifactStoreOptions, S3Credentials } from './s3-artifact-store.js';
 export { scopeArtifactStore } from './scope-artifact-store.js';
 export { RangeNotSatisfiableError, resolveByteRange } from './range.js';
 export {

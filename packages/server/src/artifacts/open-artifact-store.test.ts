@@ -6,20 +6,20 @@ import { openArtifactStore } from './open-artifact-store.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 
 test('file:// URIs and absolute paths open a local store', async () => {
-  const a = openArtifactStore('file:///var/lib/hangar/artifacts');
+  const a = await openArtifactStore('file:///var/lib/hangar/artifacts');
   assert.ok(a instanceof LocalArtifactStore);
   assert.equal(a.root, '/var/lib/hangar/artifacts');
   assert.equal(a.uri, 'file:///var/lib/hangar/artifacts');
-  const b = openArtifactStore('file://localhost/srv/a%20b');
+  const b = await openArtifactStore('file://localhost/srv/a%20b');
   assert.ok(b instanceof LocalArtifactStore);
   assert.equal(b.root, '/srv/a b');
-  const c = openArtifactStore('/srv/artifacts/');
+  const c = await openArtifactStore('/srv/artifacts/');
   assert.ok(c instanceof LocalArtifactStore);
   assert.equal(c.root, '/srv/artifacts');
 });
 
 test('s3:// URIs open an S3 store with bucket, prefix and query settings', async () => {
-  const s = openArtifactStore(
+  const s = await openArtifactStore(
     's3://my-bucket/team/artifacts/?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=true',
     {
       s3: { credentials: { accessKeyId: 'k', secretAccessKey: 's' } },
@@ -35,14 +35,14 @@ test('s3:// URIs open an S3 store with bucket, prefix and query settings', async
   assert.equal(endpoint?.hostname, '127.0.0.1');
   assert.equal(endpoint?.port, 9000);
   await s.close();
-  const bare = openArtifactStore('s3://bucket.with.dots', { s3: { region: 'us-west-2' } });
+  const bare = await openArtifactStore('s3://bucket.with.dots', { s3: { region: 'us-west-2' } });
   assert.ok(bare instanceof S3ArtifactStore);
   assert.equal(bare.prefix, '');
   assert.equal(await bare.client.config.region(), 'us-west-2');
   await bare.close();
 });
 
-test('malformed URIs are InputErrors that say what is wrong', () => {
+test('malformed URIs are InputErrors that say what is wrong', async () => {
   const cases: [string, RegExp][] = [
     ['relative/dir', /not a URI/],
     ['ftp://host/x', /unsupported scheme/],
@@ -60,7 +60,7 @@ test('malformed URIs are InputErrors that say what is wrong', () => {
     ['s3://bucket/a//b', /empty segment/],
   ];
   for (const [uri, why] of cases) {
-    assert.throws(
+    await assert.rejects(
       () => openArtifactStore(uri),
       (err: unknown) => {
         assert.ok(err instanceof InputError, `${uri} threw ${String(err)}`);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../core/errors.js';
 import { LocalArtifactStore, type LocalArtifactStoreOptions } from './local-artifact-store.js';
-import { S3ArtifactStore, type S3ArtifactStoreOptions } from './s3-artifact-store.js';
+import type { S3ArtifactStoreOptions } from './s3-artifact-store.js';
 import { normalizeArtifactPath } from './safe-path.js';
 import type { ArtifactStore } from './types.js';
 
@@ -25,9 +25,10 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  *   `options.s3.credentials` or the AWS SDK's default chain (`AWS_ACCESS_KEY_ID`,
  *   `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, profiles, instance roles), never from the URI.
  *
- * A malformed URI is an `InputError` (field `uri`) that says what is wrong.
+ * A malformed URI is an `InputError` (field `uri`) that says what is wrong. Async because the S3
+ * store's module, with the AWS SDK (several megabytes of memory), is loaded only for an s3 URI.
  */
-export function openArtifactStore(uri: string, options: ArtifactStoreOptions = {}): ArtifactStore {
+export async function openArtifactStore(uri: string, options: ArtifactStoreOptions = {}): Promise<ArtifactStore> {
   const bad = (why: string): never => {
     throw new InputError(`artifact store URI ${JSON.stringify(redact(uri))}: ${why}`, 'uri');
   };
@@ -83,6 +84,7 @@ export function openArtifactStore(uri: string, options: ArtifactStoreOptions = {
   }
   const region = q.get('region') ?? options.s3?.region;
   const forcePathStyle = forcePathStyleText === null ? options.s3?.forcePathStyle : forcePathStyleText === 'true';
+  const { S3ArtifactStore } = await import('./s3-artifact-store.js');
   return new S3ArtifactStore({
     ...options.s3,
     bucket,

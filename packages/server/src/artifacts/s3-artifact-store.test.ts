@@ -36,7 +36,7 @@ describe('S3ArtifactStore', () => {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = secretAccessKey;
-    const fromEnv = openArtifactStore(testS3UrlWithPrefix(store.prefix));
+    const fromEnv = await openArtifactStore(testS3UrlWithPrefix(store.prefix));
     try {
       await fromEnv.put('env/creds.txt', Readable.from([Buffer.from('from env')]));
       assert.equal(await readAll((await store.get('env/creds.txt')).stream), 'from env');
@@ -83,7 +83,7 @@ describe('S3ArtifactStore', () => {
   });
 
   test('wrong credentials are UnavailableError saying access was refused', async () => {
-    const wrong = openArtifactStore(testS3UrlWithPrefix(store.prefix), {
+    const wrong = await openArtifactStore(testS3UrlWithPrefix(store.prefix), {
       s3: { credentials: { accessKeyId: 'hangar', secretAccessKey: 'wrong-secret' } },
     });
     try {
@@ -100,7 +100,7 @@ describe('S3ArtifactStore', () => {
 
   test('a missing bucket and an unreachable endpoint are UnavailableError, quickly', async () => {
     const url = new URL(testS3UrlWithPrefix(''));
-    const noBucket = openArtifactStore(`s3://no-such-bucket-${randomBytes(4).toString('hex')}${url.search}`, {
+    const noBucket = await openArtifactStore(`s3://no-such-bucket-${randomBytes(4).toString('hex')}${url.search}`, {
       s3: { credentials: testS3Credentials() },
     });
     await assert.rejects(
@@ -116,7 +116,7 @@ describe('S3ArtifactStore', () => {
         srv.close(() => resolve(p));
       });
     });
-    const down = openArtifactStore(`s3://hangar-test?endpoint=http://127.0.0.1:${port}&forcePathStyle=true`, {
+    const down = await openArtifactStore(`s3://hangar-test?endpoint=http://127.0.0.1:${port}&forcePathStyle=true`, {
       s3: { credentials: testS3Credentials() },
     });
     const started = Date.now();

@@ -97,7 +97,7 @@ export async function createTestArtifactStore(backend: ArtifactBackend): Promise
   const scratch = mkdtempSync(path.join(tmpdir(), `hangar-artifacts-${backend}-`));
   if (backend === 'local') {
     const root = path.join(scratch, 'root');
-    const store = openArtifactStore(`file://${root}`);
+    const store = await openArtifactStore(`file://${root}`);
     return {
       backend,
       store,
@@ -111,14 +111,14 @@ export async function createTestArtifactStore(backend: ArtifactBackend): Promise
   }
   const prefix = `t-${randomBytes(6).toString('hex')}`;
   const credentials = testS3Credentials();
-  const store = openArtifactStore(testS3UrlWithPrefix(prefix), { s3: { credentials } });
+  const store = await openArtifactStore(testS3UrlWithPrefix(prefix), { s3: { credentials } });
   return {
     backend,
     store,
     scratch,
     async cleanup() {
       await store.close();
-      const bucket = openArtifactStore(testS3UrlWithPrefix(''), { s3: { credentials } });
+      const bucket = await openArtifactStore(testS3UrlWithPrefix(''), { s3: { credentials } });
       try {
         await bucket.delete(prefix);
       } finally {

@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
 import { UnavailableError } from '../core/errors.js';
 import type { Engine } from './dialect.js';
 import { migrationsFor } from './migrations/index.js';
@@ -130,6 +129,8 @@ function openSqlite(url: string, synchronous: 'full' | 'normal'): Database {
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  // Loaded here, not at the top: a server on the embedded SQLite store does not pay the driver's memory.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,

@@ -152,7 +152,7 @@ for (const [engine, backend] of SETUPS) {
       await app.close();
       await store.cleanup();
       if (s3Prefix) {
-        const bucket = openArtifactStore(testS3UrlWithPrefix(''), { s3: { credentials: testS3Credentials() } });
+        const bucket = await openArtifactStore(testS3UrlWithPrefix(''), { s3: { credentials: testS3Credentials() } });
         await bucket.delete(s3Prefix).finally(() => bucket.close());
       }
     });
