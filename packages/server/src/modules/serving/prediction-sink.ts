@@ -122,8 +122,6 @@ function startWriter(file: string): Worker {
  * A posted batch is a copy in the worker's heap, and the writer makes the tensors' JSON text there.
  */
 export function sqliteWorkerSink(file: string): PredictionSink {
-  const worker = startWriter(file);
-  worker.unref();
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let next = 0;
   // Once the writer is gone every insert fails at once (the log drops and counts the rows) rather
@@ -134,25 +132,35 @@ export function sqliteWorkerSink(file: string): PredictionSink {
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   };
-  worker.on('message', (m: { id: number; error?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.error === undefined) w?.resolve();
-    else w?.reject(new Error(m.error));
-  });
-  // An error thrown in the writer arrives as a plain object when its class is not a built-in one
-  // (better-sqlite3's SqliteError keeps only its code).
-  worker.on('error', (e: unknown) => {
-    const { message, code } = (e ?? {}) as { message?: string; code?: string };
-    fail(new Error(message ?? code ?? String(e)));
-  });
-  worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  // Started with the first batch: a thread with its own V8 heap and SQLite connection is several
+  // megabytes that a server which serves no prediction does not need.
+  let worker: Worker | null = null;
+  const writer = (): Worker => {
+    if (worker) return worker;
+    const w = startWriter(file);
+    worker = w;
+    w.unref();
+    w.on('message', (m: { id: number; error?: string }) => {
+      const pending = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.error === undefined) pending?.resolve();
+      else pending?.reject(new Error(m.error));
+    });
+    // An error thrown in the writer arrives as a plain object when its class is not a built-in one
+    // (better-sqlite3's SqliteError keeps only its code).
+    w.on('error', (e: unknown) => {
+      const { message, code } = (e ?? {}) as { message?: string; code?: string };
+      fail(new Error(message ?? code ?? String(e)));
+    });
+    w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    return w;
+  };
   const send = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []) =>
     new Promise<void>((resolve, reject) => {
       if (stopped) return reject(stopped);
       const id = next++;
       waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id }, transfer);
+      writer().postMessage({ ...message, id }, transfer);
     });
   return {
     concurrency: 16,
@@ -162,6 +170,7 @@ export function sqliteWorkerSink(file: string): PredictionSink {
       return send({ ...batch }, [batch.arena.buffer as ArrayBuffer]);
     },
     async close() {
+      if (!worker) return;
       await send({ close: true }).catch(() => {});
       await worker.terminate();
     },
