@@ -1,6 +1,8 @@
 import type * as Ort from 'onnxruntime-node';
 
 export type OnnxRuntimeModule = typeof Ort;
+/** onnxruntime's Tensor class, which callers get from the loaded module rather than by import. */
+export type OrtTensorClass = OnnxRuntimeModule['Tensor'];
 
 let ort: Promise<OnnxRuntimeModule> | undefined;
 

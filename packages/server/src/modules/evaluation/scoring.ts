@@ -1,8 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { loadOnnxRuntime } from '../../core/onnxruntime.js';
+import { loadOnnxRuntime, type OrtTensorClass } from '../../core/onnxruntime.js';
 import { sortedUnion, type Label, type Labels, type ProbabilityData } from './metrics.js';
-
-type TensorClass = typeof Tensor;
 
 /** Numeric feature rows, row-major, with the feature names in column order. */
 export interface FeatureBatch {
@@ -46,7 +44,7 @@ export class OnnxScorer implements Scorer {
   private constructor(
     private readonly session: InferenceSession,
     private readonly classes: Label[] | undefined,
-    private readonly TensorClass: TensorClass,
+    private readonly OrtTensor: OrtTensorClass,
   ) {}
 
   static async open(model: string | Uint8Array, opts: { classes?: Label[] } = {}): Promise<OnnxScorer> {
@@ -64,14 +62,14 @@ export class OnnxScorer implements Scorer {
     const feeds: Record<string, Tensor> = {};
     const inputs = this.session.inputNames;
     if (inputs.length === 1) {
-      feeds[inputs[0]!] = new this.TensorClass('float32', batch.data, [batch.rows, width]);
+      feeds[inputs[0]!] = new this.OrtTensor('float32', batch.data, [batch.rows, width]);
     } else {
       for (const name of inputs) {
         const col = batch.names.indexOf(name);
         if (col < 0) throw new Error(`the model needs input "${name}", which the data does not have`);
         const values = new Float32Array(batch.rows);
         for (let r = 0; r < batch.rows; r++) values[r] = batch.data[r * width + col]!;
-        feeds[name] = new this.TensorClass('float32', values, [batch.rows, 1]);
+        feeds[name] = new this.OrtTensor('float32', values, [batch.rows, 1]);
       }
     }
     const out = await this.session.run(feeds);

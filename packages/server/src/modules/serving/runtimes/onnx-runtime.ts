@@ -1,5 +1,5 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { loadOnnxRuntime } from '../../../core/onnxruntime.js';
+import { loadOnnxRuntime, type OrtTensorClass } from '../../../core/onnxruntime.js';
 import {
   RuntimeInputError,
   RuntimeUnavailableError,
@@ -11,7 +11,6 @@ import type { Datatype, Tensor, TensorSpec } from '../tensors.js';
 import { checkInputs, checkOutputs, specMap } from './check-inputs.js';
 
 type OrtType = OrtTensor.Type;
-type OrtTensorClass = typeof OrtTensor;
 
 const OIP_OF_ORT: Partial<Record<OrtType, Datatype>> = {
   bool: 'BOOL',
