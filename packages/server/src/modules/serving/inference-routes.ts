@@ -4,12 +4,14 @@ import type { Caller } from '../../core/auth.js';
 import { callerOf } from '../../core/request.js';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../core/errors.js';
 import type { AccessService } from '../projects/access.js';
+import { AnswerGate } from './answer-gate.js';
 import { binaryOutputSelection, encodeInferResponse, InferInputError, parseInferRequest } from './oip/codec.js';
 import { columnsToTensors, parseRecords, tensorsToPredictions } from './oip/records.js';
 import {
   DeploymentNotFoundError,
   DeploymentUnavailableError,
   ModelFailedError,
+  type InferOutcome,
   type LiveDeployment,
   type ServingPlane,
 } from './plane.js';
@@ -78,6 +80,20 @@ export function inferenceRoutes(deps: {
     return d;
   };
 
+  // Answers of one event-loop turn are written together (see answer-gate.ts).
+  const gate = new AnswerGate();
+  const gated = async (run: Promise<InferOutcome>): Promise<InferOutcome> => {
+    gate.begin();
+    let outcome: InferOutcome;
+    try {
+      outcome = await run;
+    } finally {
+      const held = gate.end();
+      if (held) await held;
+    }
+    return outcome;
+  };
+
   const pinnedVersion = (p: ModelParams): number | null => {
     if (p.version === undefined) return null;
     const v = Number(p.version);
@@ -130,13 +146,15 @@ export function inferenceRoutes(deps: {
       }
     }
     const requestId = parsed.id ?? req.id;
-    const outcome = await plane.infer(
-      d.name,
-      pinned,
-      requestId,
-      parsed.inputs,
-      parsed.outputs?.map((o) => o.name),
-      routingKeyOf(req, d, parsed.inputs, null),
+    const outcome = await gated(
+      plane.infer(
+        d.name,
+        pinned,
+        requestId,
+        parsed.inputs,
+        parsed.outputs?.map((o) => o.name),
+        routingKeyOf(req, d, parsed.inputs, null),
+      ),
     );
     const encoded = encodeInferResponse(
       { modelName: d.name, modelVersion: String(outcome.version), id: requestId, outputs: outcome.outputs },
@@ -165,7 +183,9 @@ export function inferenceRoutes(deps: {
     if (elements > limits.maxElements)
       throw new InferInputError(`the request has ${elements} values; at most ${limits.maxElements}`);
     const requestId = req.id;
-    const outcome = await plane.infer(d.name, null, requestId, inputs, undefined, routingKeyOf(req, d, null, cols));
+    const outcome = await gated(
+      plane.infer(d.name, null, requestId, inputs, undefined, routingKeyOf(req, d, null, cols)),
+    );
     reply.header('x-hangar-model-version', String(outcome.version));
     // Spelled out: properties added after a spread take V8's slow path (see CONTRIBUTING.md).
     const { predictions } = tensorsToPredictions(outcome.outputs);
