@@ -84,14 +84,13 @@ export function inferenceRoutes(deps: {
   const gate = new AnswerGate();
   const gated = async (run: Promise<InferOutcome>): Promise<InferOutcome> => {
     gate.begin();
-    let outcome: InferOutcome;
     try {
-      outcome = await run;
+      return await run;
     } finally {
+      // An error answer waits like any other.
       const held = gate.end();
       if (held) await held;
     }
-    return outcome;
   };
 
   const pinnedVersion = (p: ModelParams): number | null => {
