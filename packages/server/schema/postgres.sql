@@ -247,8 +247,8 @@ table predictions
   latency_ms double precision not null
   output_label text
   output_value double precision
-  inputs text
-  outputs text
+  inputs bytea
+  outputs bytea
   created_at bigint not null
   shadow_version bigint
   shadow_outcome text
@@ -256,7 +256,7 @@ table predictions
   shadow_latency_ms double precision
   shadow_label text
   shadow_value double precision
-  shadow_outputs text
+  shadow_outputs bytea
 table project_members
   project_id text not null
   user_id text not null

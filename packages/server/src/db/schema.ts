@@ -528,8 +528,9 @@ export interface PredictionsTable {
   latency_ms: number;
   output_label: string | null;
   output_value: number | null;
-  inputs: string | null;
-  outputs: string | null;
+  /** Tensors in the log's encoding (modules/serving/logged-tensors.ts); null when over the size bound. */
+  inputs: Buffer | null;
+  outputs: Buffer | null;
   created_at: number;
   /** The shadow version's answer to the same request, when one was shadowed; else all null. */
   shadow_version: number | null;
@@ -538,7 +539,7 @@ export interface PredictionsTable {
   shadow_latency_ms: number | null;
   shadow_label: string | null;
   shadow_value: number | null;
-  shadow_outputs: string | null;
+  shadow_outputs: Buffer | null;
 }
 
 /** Late ground truth for a logged prediction, by request id. */

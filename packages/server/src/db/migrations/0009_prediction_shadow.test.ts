@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import { Migrator, sql, type Kysely } from 'kysely';
 import { createTestStore, ENGINES } from '../../testing/engines.js';
 import { openDatabase } from '../database.js';
+import { withDeployment } from './fixtures.js';
 import { migrationsFor } from './index.js';
 
 // 0009 folds each old 'shadow' row of the prediction log into the row of the primary answer to the
@@ -24,13 +25,7 @@ for (const engine of ENGINES) {
       const before = await migrator.migrateTo('0008_serving');
       assert.equal(before.error, undefined);
 
-      await db.connection().execute(async (c) => {
-        // The rows reference a deployment; its own references are beside the point here.
-        await sql
-          .raw(engine === 'sqlite' ? 'pragma foreign_keys = off' : 'set session_replication_role = replica')
-          .execute(c);
-        await sql`insert into deployments (id, name, project_id, model_id, environment, runtime, traffic, stable_version, status, revision, created_by, created_at, updated_at)
-          values ('d1', 'dep', 'p1', 'm1', 'production', 'onnx', '[]', 1, 'ready', 1, 'u', 0, 0)`.execute(c);
+      await withDeployment(db, engine, async (c) => {
         const row = (seq: number, request: string, version: number, route: string, label: string, latency: number) =>
           sql`insert into predictions (seq, deployment_id, request_id, version, route, outcome, error, latency_ms, output_label, output_value, inputs, outputs, created_at)
             values (${seq}, 'd1', ${request}, ${version}, ${route}, 'ok', null, ${latency}, ${label}, null, '{"x":1}', ${`{"label":"${label}"}`}, ${seq})`.execute(
@@ -41,9 +36,6 @@ for (const engine of ENGINES) {
         await row(3, 'r2', 1, 'stable', 'a', 1.0);
         await row(4, 'r3', 1, 'candidate', 'c', 0.5);
         await row(5, 'r3', 2, 'shadow', 'c', 0.75);
-        await sql
-          .raw(engine === 'sqlite' ? 'pragma foreign_keys = on' : 'set session_replication_role = origin')
-          .execute(c);
       });
 
       const upgraded = await migrator.migrateTo('0009_prediction_shadow');

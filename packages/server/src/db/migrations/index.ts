@@ -11,6 +11,7 @@ import * as m0008 from './0008_serving.js';
 import * as m0009 from './0009_prediction_shadow.js';
 import * as m0010 from './0010_prediction_labels.js';
 import * as m0011 from './0011_run_revisions.js';
+import * as m0012 from './0012_prediction_tensor_bytes.js';
 
 interface EngineMigration {
   up(db: Kysely<unknown>, engine: Engine): Promise<void>;
@@ -32,6 +33,7 @@ const ALL: Record<string, EngineMigration> = {
   '0009_prediction_shadow': m0009,
   '0010_prediction_labels': m0010,
   '0011_run_revisions': m0011,
+  '0012_prediction_tensor_bytes': m0012,
 };
 
 export function migrationsFor(engine: Engine): Record<string, Migration> {

@@ -1,14 +1,14 @@
-// Tensors as the prediction log keeps them, and their JSON text. The log's rows carry tensors, not
-// text, as far as the sink: the SQLite sink's writer thread makes the JSON there, off the request
-// thread. Made on the request thread, it cost a major collection every few seconds under load: V8
-// allocates the text of a number that misses its number-string cache (a new number, or one whose
-// slot another took) straight in the old generation, and live traffic's numbers miss it often.
-import { halfToFloat } from './oip/codec.js';
-import { elementCount, type Datatype, type Tensor } from './tensors.js';
+// Tensors as the prediction log stores them: bytes, not JSON text (ADR 0015). Making the text of
+// every logged tensor, and SQLite storing it, was about half of what logging a prediction cost on
+// the writer thread; the bytes are the tensors' own memory, copied once on the request thread.
+import { allocateNumeric, halfToFloat, ITEM_SIZE, LITTLE_ENDIAN } from './oip/codec.js';
+import { DATATYPES, elementCount, type Datatype, type Tensor } from './tensors.js';
 
 /**
  * The tensors to log, or null when there are none or more elements than `maxElements` in all
- * (the row keeps its summary columns). Throws when a tensor's data does not match its shape.
+ * (the row keeps its summary columns), or when the encoding cannot hold them (a name of more than
+ * 65,535 bytes, a rank above 255, a dimension of 2^32 or more). Throws when a tensor's data does
+ * not match its shape.
  */
 export function loggable(tensors: readonly Tensor[] | null, maxElements: number): readonly Tensor[] | null {
   if (!tensors) return null;
@@ -17,107 +17,127 @@ export function loggable(tensors: readonly Tensor[] | null, maxElements: number)
     const n = elementCount(t.shape);
     if (n !== t.data.length) throw new Error(`tensor ${t.name}: shape holds ${n} elements, data ${t.data.length}`);
     total += n;
+    if (t.name.length > MAX_NAME / 3 && Buffer.byteLength(t.name) > MAX_NAME) return null;
+    if (t.shape.length > 255 || t.shape.some((d) => d > 0xffffffff)) return null;
   }
-  return total > maxElements ? null : tensors;
+  return total > maxElements || tensors.length > 0xffff ? null : tensors;
 }
+
+/*
+ * The encoding, format 1, little-endian: the byte 1, a u16 tensor count, then per tensor a u16
+ * name length and the name's UTF-8 bytes, a u8 datatype (its index in DATATYPES), a u8 rank and a
+ * u32 per dimension, then the data as the Open Inference Protocol's binary tensor extension lays it
+ * out: the raw elements, or for BYTES each element as a u32 length and its bytes. JSON text that
+ * earlier versions stored starts with `{` (0x7b), which is how `decodeTensors` tells it apart.
+ */
+const FORMAT = 1;
+const JSON_TEXT = 0x7b;
+const MAX_NAME = 0xffff;
+const CODE = new Map(DATATYPES.map((d, i) => [d, i]));
 
 /**
- * A tensor as it crosses to the writer thread: name, datatype, shape, and its elements' offset in
- * the batch's arena (byte strings travel as text instead). Structured cloning a batch of these
- * and one arena costs about a third of cloning the tensors themselves, whose typed arrays each
- * take an ArrayBuffer of their own to copy and to allocate again on the other side.
+ * At least the bytes `encodeInto` writes for these tensors: names are counted at three bytes per
+ * UTF-16 unit, the most UTF-8 needs, so no name is measured twice on the request path.
  */
-export type PackedTensor = [name: string, datatype: Datatype, shape: number[], data: number | string[]];
-
-/** Copies tensors' elements into one Float64Array (64-bit integers as numbers, as their JSON has them). */
-export class TensorPacker {
-  readonly arena: Float64Array;
-  private at = 0;
-
-  constructor(elements: number) {
-    this.arena = new Float64Array(elements);
+export function encodedSizeBound(tensors: readonly Tensor[] | null): number {
+  if (!tensors) return 0;
+  let n = 3;
+  for (const t of tensors) {
+    n += 4 + 3 * t.name.length + 4 * t.shape.length;
+    const d = t.data;
+    if (Array.isArray(d)) for (const b of d) n += 4 + b.length;
+    else n += d.byteLength;
   }
-
-  /** How many arena elements the tensors take. */
-  static size(tensors: readonly Tensor[] | null): number {
-    let n = 0;
-    for (const t of tensors ?? []) if (!Array.isArray(t.data)) n += t.data.length;
-    return n;
-  }
-
-  pack(tensors: readonly Tensor[] | null): PackedTensor[] | null {
-    if (!tensors) return null;
-    return tensors.map((t): PackedTensor => {
-      const d = t.data;
-      if (Array.isArray(d)) return [t.name, t.datatype, t.shape, d.map((b) => b.toString('utf8'))];
-      const offset = this.at;
-      if (d instanceof BigInt64Array || d instanceof BigUint64Array)
-        for (let i = 0; i < d.length; i++) this.arena[offset + i] = Number(d[i]);
-      else this.arena.set(d, offset);
-      this.at += d.length;
-      return [t.name, t.datatype, t.shape, offset];
-    });
-  }
+  return n;
 }
 
-/** The writer thread's side of TensorPacker.pack: tensors whose numeric data are views into the arena. */
-export function unpack(packed: PackedTensor[], arena: Float64Array): LoggedTensor[] {
-  return packed.map(([name, datatype, shape, data]) => ({
-    name,
-    datatype,
-    shape,
-    data: typeof data === 'number' ? arena.subarray(data, data + elementCount(shape)) : data,
-  }));
+/** Writes the tensors' encoding into `out` from `at` (room for `encodedSizeBound`); returns where it ended. */
+export function encodeInto(tensors: readonly Tensor[], out: Buffer, at: number): number {
+  if (!LITTLE_ENDIAN) throw new Error('the prediction log needs a little-endian host');
+  out[at] = FORMAT;
+  out.writeUInt16LE(tensors.length, at + 1);
+  at += 3;
+  for (const t of tensors) {
+    const name = out.write(t.name, at + 2, 'utf8');
+    out.writeUInt16LE(name, at);
+    at += 2 + name;
+    out[at++] = CODE.get(t.datatype)!;
+    out[at++] = t.shape.length;
+    for (const d of t.shape) at = out.writeUInt32LE(d, at);
+    const d = t.data;
+    if (Array.isArray(d)) {
+      for (const b of d) {
+        at = out.writeUInt32LE(b.length, at);
+        at += b.copy(out, at);
+      }
+    } else {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+      at += d.byteLength;
+    }
+  }
+  return at;
 }
 
-/** A tensor as the log formats it: the served tensor itself, or one unpacked on the writer thread. */
-export type LoggedTensor =
-  Tensor | { name: string; datatype: Datatype; shape: number[]; data: Float64Array | string[] };
+/** The tensors' encoding in a buffer of its own (for a sink that writes rows one by one). */
+export function encodeTensors(tensors: readonly Tensor[]): Buffer {
+  const out = Buffer.allocUnsafe(encodedSizeBound(tensors));
+  return out.subarray(0, encodeInto(tensors, out, 0));
+}
+
+/** A logged tensor as the API returns it; non-finite numbers are null, as JSON has no other way. */
+export interface TensorJson {
+  datatype: Datatype;
+  shape: number[];
+  data: (number | string | boolean | null)[];
+}
+
+/** A stored tensor column as `{name: {datatype, shape, data}}`, whichever format it was written in. */
+export function decodeTensors(stored: Uint8Array | string | null): Record<string, TensorJson> | null {
+  if (stored === null) return null;
+  if (typeof stored === 'string') return JSON.parse(stored) as Record<string, TensorJson>;
+  const b = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (b[0] === JSON_TEXT) return JSON.parse(b.toString('utf8')) as Record<string, TensorJson>;
+  if (b[0] !== FORMAT) throw new Error(`the prediction log holds tensors in an unknown format (${b[0]})`);
+  const out: Record<string, TensorJson> = {};
+  let at = 3;
+  for (let k = b.readUInt16LE(1); k > 0; k--) {
+    const nameEnd = at + 2 + b.readUInt16LE(at);
+    const name = b.toString('utf8', at + 2, nameEnd);
+    at = nameEnd;
+    const datatype = DATATYPES[b[at++]!]!;
+    const shape: number[] = [];
+    for (let rank = b[at++]!; rank > 0; rank--, at += 4) shape.push(b.readUInt32LE(at));
+    const n = elementCount(shape);
+    const data = new Array<number | string | boolean | null>(n);
+    if (datatype === 'BYTES') {
+      for (let i = 0; i < n; i++) {
+        const len = b.readUInt32LE(at);
+        data[i] = b.toString('utf8', at + 4, at + 4 + len);
+        at += 4 + len;
+      }
+    } else {
+      // Copied into a typed array of its own: the bytes need not be aligned for a view.
+      const typed = allocateNumeric(datatype, n);
+      const size = n * ITEM_SIZE[datatype];
+      new Uint8Array(typed.buffer).set(b.subarray(at, at + size));
+      at += size;
+      const t: Tensor = { name, datatype, shape, data: typed };
+      for (let i = 0; i < n; i++) {
+        const v = elementAt(t, i);
+        data[i] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
+      }
+    }
+    out[name] = { datatype, shape, data };
+  }
+  return out;
+}
 
 /** Tensor element `i` as a JSON value: bigints as numbers, half floats decoded, byte strings as UTF-8 text. */
-export function elementAt(t: LoggedTensor, i: number): number | string | boolean {
+export function elementAt(t: Tensor, i: number): number | string | boolean {
   const d = t.data;
-  if (Array.isArray(d)) {
-    const v = d[i]!;
-    return typeof v === 'string' ? v : v.toString('utf8');
-  }
+  if (Array.isArray(d)) return d[i]!.toString('utf8');
   const v = d[i]!;
   if (typeof v === 'bigint') return Number(v);
   if (t.datatype === 'FP16') return halfToFloat(v);
   return t.datatype === 'BOOL' ? v !== 0 : v;
-}
-
-const FLOAT: ReadonlySet<Datatype> = new Set(['FP32', 'FP64']);
-
-function allFinite(d: ArrayLike<number | bigint>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
-/** `{name: {datatype, shape, data}}` as JSON. */
-export function tensorsJson(tensors: readonly LoggedTensor[]): string {
-  const parts: string[] = [];
-  for (const t of tensors) {
-    parts.push(
-      `${JSON.stringify(t.name)}:{"datatype":"${t.datatype}","shape":[${t.shape.join(',')}],"data":${dataJson(t)}}`,
-    );
-  }
-  return `{${parts.join(',')}}`;
-}
-
-/**
- * A tensor's elements as a JSON array. Numeric typed arrays are joined natively (about 5x faster
- * than building an array for JSON.stringify) unless they hold NaN or an infinity, which JSON
- * cannot hold: those become null, as JSON.stringify would make them.
- */
-function dataJson(t: LoggedTensor): string {
-  const d = t.data;
-  // The writer thread's arena holds every numeric type as doubles, so the datatype, not the array's
-  // class, says whether a value can be non-finite; looking at the numbers is cheaper than at the text.
-  if (!Array.isArray(d) && t.datatype !== 'BOOL' && t.datatype !== 'FP16' && (!FLOAT.has(t.datatype) || allFinite(d)))
-    return `[${d.join(',')}]`;
-  const n = elementCount(t.shape);
-  const data = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) data[i] = elementAt(t, i);
-  return JSON.stringify(data);
 }

@@ -1,13 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import { TensorPacker, tensorsJson } from './logged-tensors.js';
+import { encodedSizeBound, encodeInto, encodeTensors } from './logged-tensors.js';
 import type { DeploymentStore, NewPrediction } from './store.js';
 import type { Tensor } from './tensors.js';
 
-/** The columns that hold tensors (as JSON text once stored). */
+/** The columns that hold tensors (as bytes once stored; see logged-tensors.ts). */
 export const TENSOR_COLUMNS = ['inputs', 'outputs', 'shadow_outputs'] as const;
 type TensorColumn = (typeof TENSOR_COLUMNS)[number];
 
-/** A prediction log row as the log hands it to a sink: the tensors still tensors, not JSON text. */
+/** A prediction log row as the log hands it to a sink: the tensors still tensors, not bytes. */
 export type LogRow = Omit<NewPrediction, TensorColumn> & Record<TensorColumn, readonly Tensor[] | null>;
 
 /** Where the prediction log's batches go. */
@@ -43,10 +43,10 @@ export function storeSink(store: DeploymentStore): PredictionSink {
   };
 }
 
-/** The row as stored: the tensors as JSON text. */
+/** The row as stored: the tensors encoded. */
 export function asStored(r: LogRow): NewPrediction {
-  const json = (t: readonly Tensor[] | null) => (t ? tensorsJson(t) : null);
-  return { ...r, inputs: json(r.inputs), outputs: json(r.outputs), shadow_outputs: json(r.shadow_outputs) };
+  const bytes = (t: readonly Tensor[] | null) => (t ? encodeTensors(t) : null);
+  return { ...r, inputs: bytes(r.inputs), outputs: bytes(r.outputs), shadow_outputs: bytes(r.shadow_outputs) };
 }
 
 /** The columns the writer thread inserts, in the order a row's values are posted to it. */
@@ -73,25 +73,54 @@ export const COLUMNS = [
 ] as const satisfies readonly (keyof NewPrediction)[];
 
 const isTensorColumn = (c: string): c is TensorColumn => (TENSOR_COLUMNS as readonly string[]).includes(c);
+const TENSOR_INDEXES = TENSOR_COLUMNS.map((c) => COLUMNS.indexOf(c));
 
-/** A batch as posted to the writer: COLUMNS.length values per row, tensors packed into `arena`. */
+/**
+ * A batch as posted to the writer: COLUMNS.length values per row. The tensor columns' encodings
+ * lie one after the other in `bytes`, in the order of the values; a tensor column's value is its
+ * encoding's length (null for none). One transferred buffer instead of a typed array per tensor
+ * keeps the structured clone cheap.
+ */
 export interface WriterBatch {
   values: unknown[];
-  arena: Float64Array;
+  bytes: Uint8Array;
 }
 
-function toBatch(rows: LogRow[]): WriterBatch {
+export function toBatch(rows: LogRow[]): WriterBatch {
   let size = 0;
   for (const r of rows)
-    size += TensorPacker.size(r.inputs) + TensorPacker.size(r.outputs) + TensorPacker.size(r.shadow_outputs);
-  const packer = new TensorPacker(size);
+    size += encodedSizeBound(r.inputs) + encodedSizeBound(r.outputs) + encodedSizeBound(r.shadow_outputs);
+  // Not from Buffer's shared pool: the buffer is transferred to the writer, which detaches it.
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
   const values: unknown[] = [];
   for (const r of rows) {
     for (const c of COLUMNS) {
-      values.push(isTensorColumn(c) ? packer.pack(r[c]) : (r[c] ?? null));
+      if (!isTensorColumn(c)) values.push(r[c] ?? null);
+      else if (!r[c]) values.push(null);
+      else {
+        const end = encodeInto(r[c], bytes, at);
+        values.push(end - at);
+        at = end;
+      }
     }
   }
-  return { values, arena: packer.arena };
+  return { values, bytes };
+}
+
+/** The writer's side of toBatch: each tensor column's value becomes a view of its encoding. */
+export function withTensorBytes({ values, bytes }: WriterBatch): unknown[] {
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  for (let i = 0; i < values.length; i += COLUMNS.length) {
+    for (const c of TENSOR_INDEXES) {
+      const length = values[i + c] as number | null;
+      if (length === null) continue;
+      values[i + c] = all.subarray(at, at + length);
+      at += length;
+    }
+  }
+  return values;
 }
 
 /**
@@ -119,7 +148,7 @@ function startWriter(file: string): Worker {
  * The log posts a batch without waiting for the one before to be written (the worker queues them):
  * rows that waited on the main thread for the write before theirs lived long enough to be promoted
  * to V8's old space, and the major collections that followed were serving's main tail latency.
- * A posted batch is a copy in the worker's heap, and the writer makes the tensors' JSON text there.
+ * A posted batch is a copy in the worker's heap; its tensors' bytes are moved, not copied.
  */
 export function sqliteWorkerSink(file: string): PredictionSink {
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -166,8 +195,7 @@ export function sqliteWorkerSink(file: string): PredictionSink {
     concurrency: 16,
     insert: (rows) => {
       const batch = toBatch(rows);
-      // The arena moves to the writer rather than being copied.
-      return send({ ...batch }, [batch.arena.buffer as ArrayBuffer]);
+      return send({ ...batch }, [batch.bytes.buffer as ArrayBuffer]);
     },
     async close() {
       if (!worker) return;

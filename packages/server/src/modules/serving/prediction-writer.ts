@@ -1,15 +1,15 @@
 // The prediction log's writer thread (started by sqliteWorkerSink): its own connection to the
 // SQLite file. Batches arrive as one flat array of values, COLUMNS.length per row, the tensor
-// columns packed (see TensorPacker); the tensors' JSON text is made here. Batches that arrive while
-// one is being written wait in the inbox; each is written in transactions of ROWS_PER_TRANSACTION
+// columns' encodings in one buffer beside it (see toBatch). Batches that arrive while one is being
+// written wait in the inbox; each is written in transactions of ROWS_PER_TRANSACTION
 // rows, a turn of this thread's event loop between them.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { tensorsJson, unpack, type PackedTensor } from './logged-tensors.js';
-import { COLUMNS, ROWS_PER_TRANSACTION, TENSOR_COLUMNS, type WriterBatch } from './prediction-sink.js';
+import { COLUMNS, ROWS_PER_TRANSACTION, withTensorBytes, type WriterBatch } from './prediction-sink.js';
 
-interface Batch extends WriterBatch {
+interface Batch {
   id: number;
+  values: unknown[];
   done: number;
   error?: string;
 }
@@ -20,7 +20,6 @@ interface Batch extends WriterBatch {
  */
 const ROWS_PER_INSERT = 25;
 const W = COLUMNS.length;
-const TENSOR_INDEXES = TENSOR_COLUMNS.map((c) => COLUMNS.indexOf(c));
 
 const port = parentPort!;
 const db = new Database((workerData as { file: string }).file);
@@ -37,14 +36,8 @@ const insert = (rows: number) =>
 const one = insert(1);
 const many = insert(ROWS_PER_INSERT);
 
-/** Rows [from, to) of a batch, the tensor columns as JSON text, in one transaction. */
-const write = db.transaction(({ values, arena }: WriterBatch, from: number, to: number) => {
-  for (let r = from; r < to; r++) {
-    for (const c of TENSOR_INDEXES) {
-      const t = values[r * W + c] as PackedTensor[] | null;
-      if (t) values[r * W + c] = tensorsJson(unpack(t, arena));
-    }
-  }
+/** Rows [from, to) of a batch in one transaction. */
+const write = db.transaction((values: unknown[], from: number, to: number) => {
   let i = from;
   for (; i + ROWS_PER_INSERT <= to; i += ROWS_PER_INSERT) many.run(values.slice(i * W, (i + ROWS_PER_INSERT) * W));
   for (; i < to; i++) one.run(values.slice(i * W, (i + 1) * W));
@@ -57,7 +50,7 @@ function next(): void {
   const rows = b.values.length / W;
   const to = Math.min(rows, b.done + ROWS_PER_TRANSACTION);
   try {
-    write(b, b.done, to);
+    write(b.values, b.done, to);
     b.done = to;
   } catch (e) {
     b.error = String((e as Error)?.message ?? e);
@@ -76,5 +69,5 @@ port.on('message', (m: Partial<WriterBatch> & { id: number; close?: true }) => {
     port.postMessage({ id: m.id });
     return;
   }
-  if (inbox.push({ id: m.id, values: m.values!, arena: m.arena!, done: 0 }) === 1) setImmediate(next);
+  if (inbox.push({ id: m.id, values: withTensorBytes(m as WriterBatch), done: 0 }) === 1) setImmediate(next);
 });

@@ -12,6 +12,7 @@ import type { AccessService } from '../projects/access.js';
 import { forbiddenAddress } from '../webhooks/url-guard.js';
 import { analyzeStep, DEFAULT_MIN_LABELS, quantile, type CanaryThresholds, type StepAnalysis } from './analysis.js';
 import { BATCHING_LIMITS, type BatchingPolicy } from './batching.js';
+import { decodeTensors } from './logged-tensors.js';
 import type { ServingPlane } from './plane.js';
 import type { DeploymentStore, DeploymentWithModel, NewLabel, RolloutRow } from './store.js';
 import { canarySplit, checkTraffic, type RoutingKey, type ShadowPolicy, type TrafficSplit } from './traffic.js';
@@ -434,8 +435,8 @@ export class ServingService {
       outcome: r.outcome,
       error: r.error,
       latencyMs: Number(r.latency_ms),
-      inputs: parseJson(r.inputs),
-      outputs: parseJson(r.outputs),
+      inputs: decodeTensors(r.inputs),
+      outputs: decodeTensors(r.outputs),
       at: iso(r.created_at),
       shadow:
         r.shadow_version === null
@@ -445,7 +446,7 @@ export class ServingService {
               outcome: r.shadow_outcome ?? 'error',
               error: r.shadow_error,
               latencyMs: Number(r.shadow_latency_ms),
-              outputs: parseJson(r.shadow_outputs),
+              outputs: decodeTensors(r.shadow_outputs),
             },
     }));
   }
@@ -894,5 +895,3 @@ function rolloutView(r: RolloutRow): Rollout {
     finishedAt: r.finished_at === null ? null : iso(r.finished_at),
   };
 }
-
-const parseJson = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));

@@ -46,7 +46,7 @@ export interface EncodedResponse {
 type NumericData = Exclude<TensorData, Buffer[]>;
 type ErrorClass = new (message: string) => Error;
 
-const ITEM_SIZE: Record<Exclude<Datatype, 'BYTES'>, number> = {
+export const ITEM_SIZE: Record<Exclude<Datatype, 'BYTES'>, number> = {
   BOOL: 1,
   UINT8: 1,
   UINT16: 2,
@@ -74,7 +74,7 @@ export const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
 const DATATYPE_SET: ReadonlySet<string> = new Set(DATATYPES);
 
 // Binary tensors are copied byte for byte into typed arrays, which use the host's byte order.
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Whether `s` names an OIP datatype. */
 export function isDatatype(s: unknown): s is Datatype {
