@@ -88,7 +88,7 @@ import { releaseRoutes } from './modules/releases/routes.js';
 import { inferenceRoutes } from './modules/serving/inference-routes.js';
 import { ServingPlane } from './modules/serving/plane.js';
 import { PredictionLog } from './modules/serving/prediction-log.js';
-import { sqliteWorkerSink, storeSink } from './modules/serving/prediction-sink.js';
+import { storeSink, writerThreadSink } from './modules/serving/prediction-sink.js';
 import { servingRoutes } from './modules/serving/routes.js';
 import { ServingMetrics } from './modules/serving/serving-metrics.js';
 import { ServingService } from './modules/serving/service.js';
@@ -386,9 +386,13 @@ async function wire(config: Config, options: BuildOptions, clock: Clock, databas
         log: (msg, details) => http.log.info(details, msg),
       }),
       new PredictionLog(
-        database.engine === 'sqlite' && config.db !== 'sqlite::memory:'
-          ? sqliteWorkerSink(config.db.slice('sqlite:'.length))
-          : storeSink(deploymentStore),
+        config.db === 'sqlite::memory:'
+          ? storeSink(deploymentStore)
+          : writerThreadSink(
+              database.engine === 'sqlite'
+                ? { engine: 'sqlite', file: config.db.slice('sqlite:'.length) }
+                : { engine: 'postgres', url: config.db, statementTimeoutMs: config.requestTimeoutMs },
+            ),
         http.log,
         { onDropped: (n) => servingMetrics.logDropped(n) },
       ),

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { halfToFloat } from './oip/codec.js';
 import { decodeTensors, encodeTensors, loggable } from './logged-tensors.js';
 import { PredictionLog, summarize, type PredictionRecord } from './prediction-log.js';
-import { asStored, COLUMNS, sqliteWorkerSink, toBatch, withTensorBytes, type LogRow } from './prediction-sink.js';
+import { asStored, COLUMNS, toBatch, withTensorBytes, writerThreadSink, type LogRow } from './prediction-sink.js';
 import type { Tensor } from './tensors.js';
 
 describe('prediction log rows', () => {
@@ -193,7 +193,7 @@ describe('prediction log queue', () => {
   it('a writer thread that cannot start fails every insert at once instead of leaving it waiting', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hangar-writer-'));
     // A database without the predictions table: the writer fails while preparing its statements.
-    const sink = sqliteWorkerSink(path.join(dir, 'empty.db'));
+    const sink = writerThreadSink({ engine: 'sqlite', file: path.join(dir, 'empty.db') });
     try {
       await assert.rejects(sink.insert([]), /SQLITE_ERROR|predictions/);
       await assert.rejects(sink.insert([]), /the prediction log writer stopped: (SQLITE_ERROR|.*predictions)/);
