@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { stopAll, type Child } from '../core/lib/children.js';
 import { buildServer, startHangar, tempDir } from '../core/lib/hangar.js';
+import { createPgDatabase } from '../core/lib/job-store-access.js';
 import { coreCount, hasTaskset, pinProcess, treeMemory } from '../core/lib/proc.js';
 import { unquietRuns, waitForQuiet } from '../core/lib/quiet.js';
 import { pairedRatio, printRunNotes } from '../core/lib/load.js';
@@ -37,7 +38,9 @@ import {
  *   (c) `mlflow models serve --env-manager local` (`POST /invocations`, the mlflow.sklearn model);
  *   (d) MLServer with mlserver-sklearn (V2 JSON infer);
  *   (e) the ceiling: a bare Fastify route answering Hangar's answer as fixed JSON;
- *   (f) the floor: onnxruntime-node's session.run in a loop, no HTTP.
+ *   (f) the floor: onnxruntime-node's session.run in a loop, no HTTP;
+ *   and, run through scripts/with-postgres.mjs, (a) again with Hangar on PostgreSQL (the scale-out
+ *   store; the prediction log then goes to PostgreSQL, which is not pinned).
  * Then the costs of what a release adds on the request path (a 50/50 canary of two identical
  * versions, a 100 % shadow; prediction logging is always on) against the plain deployment, Hangar's
  * latency at half its peak rate, and rollbacks timed while autocannon keeps firing.
@@ -70,7 +73,7 @@ interface Sample {
 }
 
 interface Case {
-  key: 'bare' | 'v2' | 'records' | 'mlflow' | 'mlserver' | 'canary' | 'shadow';
+  key: 'bare' | 'v2' | 'v2pg' | 'records' | 'mlflow' | 'mlserver' | 'canary' | 'shadow';
   name: string;
   req: Request;
   child: Child;
@@ -117,7 +120,7 @@ interface V2Response {
 /** Every system answers the held-out sample rows as scikit-learn does (labels, and probabilities where returned). */
 async function checkAnswers(
   sample: Sample,
-  reqs: { v2: Request; records: Request; mlflow: Request; mlserver: Request },
+  reqs: { v2: Request; v2pg: Request | null; records: Request; mlflow: Request; mlserver: Request },
 ): Promise<string[]> {
   const n = sample.rows.length;
   const tensor = { name: 'X', datatype: 'FP32', shape: [n, 30], data: sample.rows.flat() };
@@ -125,12 +128,18 @@ async function checkAnswers(
   const sameLabels = (got: number[]) => got.every((l, i) => l === sample.labels[i]);
   const out: string[] = [];
 
-  const v2 = await postJson<V2Response>({ ...reqs.v2, body: JSON.stringify({ inputs: [tensor] }) });
-  const probs = v2.body.outputs.find((o) => o.name === 'probabilities')!;
-  const labels = v2.body.outputs.find((o) => o.name === 'label')!;
-  out.push(
-    `Hangar V2: labels ${sameLabels(labels.data) ? 'equal' : 'DIFFER'}, max |Δp| ${deltaText(pairs(probs.data), sample.probabilities)}`,
-  );
+  for (const [name, req] of [
+    ['Hangar V2', reqs.v2],
+    ['Hangar V2 on PostgreSQL', reqs.v2pg],
+  ] as const) {
+    if (!req) continue;
+    const v2 = await postJson<V2Response>({ ...req, body: JSON.stringify({ inputs: [tensor] }) });
+    const probs = v2.body.outputs.find((o) => o.name === 'probabilities')!;
+    const labels = v2.body.outputs.find((o) => o.name === 'label')!;
+    out.push(
+      `${name}: labels ${sameLabels(labels.data) ? 'equal' : 'DIFFER'}, max |Δp| ${deltaText(pairs(probs.data), sample.probabilities)}`,
+    );
+  }
 
   const split = { dataframe_split: { columns: sample.columns, data: sample.rows } };
   const rec = await postJson<{ predictions: { label: number; probabilities: number[] }[] }>({
@@ -261,6 +270,7 @@ export async function runServing(): Promise<void> {
 
   const unquiet0 = unquietRuns();
   const work = tempDir('serving');
+  let dropPgDb: (() => Promise<void>) | undefined;
   try {
     line('making the model (bench/serving/make_model.py) ...');
     line(`  ${makeModel(work)}`);
@@ -279,9 +289,27 @@ export async function runServing(): Promise<void> {
     });
     const h: HangarApi = { url: hangar.url, token };
     const auth = { authorization: `Bearer ${token}` };
+    const pgAdminUrl = process.env.HANGAR_TEST_PG_URL;
+    if (!pgAdminUrl)
+      line('Hangar on PostgreSQL skipped: HANGAR_TEST_PG_URL unset (run via node scripts/with-postgres.mjs ...)');
+    const pgDb = pgAdminUrl ? await createPgDatabase(pgAdminUrl) : null;
+    dropPgDb = pgDb?.drop;
+    const hangarPg = pgDb
+      ? await startHangar({
+          dataDir: path.join(work, 'hangar-pg-data'),
+          env: { HANGAR_ADMIN_TOKEN: token, HANGAR_DB: pgDb.url },
+          cpus: serverCpus,
+        })
+      : null;
+    const hPg: HangarApi | null = hangarPg ? { url: hangarPg.url, token } : null;
     line('Hangar: registering the ONNX model (3 identical versions) and deploying it ...');
     await registerModel(h, path.join(work, 'hangar'), 'bc', 3);
     await deploy(h, 'bc', 'bc', [{ version: 1, weight: 100 }]);
+    if (hPg) {
+      line('Hangar on PostgreSQL: registering the same model and deploying it ...');
+      await registerModel(hPg, path.join(work, 'hangar'), 'bc', 1);
+      await deploy(hPg, 'bc', 'bc', [{ version: 1, weight: 100 }]);
+    }
     // A canary that stays at 50 % for the whole run: its step lasts a day.
     await deploy(h, 'bc-canary', 'bc', [{ version: 1, weight: 100 }]);
     await startRollout(h, 'bc-canary', { strategy: 'canary', version: 2, steps: [50, 100], stepSeconds: 86_400 });
@@ -305,6 +333,7 @@ export async function runServing(): Promise<void> {
       records: post(`${h.url}/v1/deployments/bc/predict`, splitBody, auth),
       mlflow: post(`${mlflow.url}/invocations`, splitBody),
       mlserver: post(`${mlserver.url}/v2/models/bc/infer`, mlserverBody),
+      v2pg: hPg ? post(`${hPg.url}/v2/models/bc/infer`, v2Body, auth) : null,
     };
     line(
       `answers to ${sample.rows.length} held-out rows against scikit-learn's (ONNX conversion checked on ${sample.heldOutRows} rows: max |Δp| ${sample.onnxMaxDelta.toExponential(1)}):`,
@@ -326,6 +355,9 @@ export async function runServing(): Promise<void> {
         child: bare.child,
       },
       { key: 'v2', name: '(a) Hangar V2 JSON infer', req: reqs.v2, child: hangar.child },
+      ...(reqs.v2pg && hangarPg
+        ? [{ key: 'v2pg' as const, name: '    (a) with Hangar on PostgreSQL', req: reqs.v2pg, child: hangarPg.child }]
+        : []),
       { key: 'records', name: '(b) Hangar records (dataframe_split)', req: reqs.records, child: hangar.child },
       { key: 'mlflow', name: '(c) mlflow models serve (dataframe_split)', req: reqs.mlflow, child: mlflow.child },
       { key: 'mlserver', name: '(d) MLServer + mlserver-sklearn (V2 JSON)', req: reqs.mlserver, child: mlserver.child },
@@ -352,7 +384,7 @@ export async function runServing(): Promise<void> {
         cases.find((c) => c.key === 'bare')!,
         ...trio.slice(r % 3),
         ...trio.slice(0, r % 3),
-        ...cases.filter((c) => c.key === 'records' || c.key === 'mlflow' || c.key === 'mlserver'),
+        ...cases.filter((c) => c.key === 'v2pg' || c.key === 'records' || c.key === 'mlflow' || c.key === 'mlserver'),
       ];
       for (const c of order) runs.get(c.key)!.push(await measure(c.req, c.child, LOAD));
       await waitForQuiet();
@@ -386,8 +418,10 @@ export async function runServing(): Promise<void> {
     ];
 
     const logged = await predictionLogTotals(h);
+    const loggedPg = hPg ? await predictionLogTotals(hPg) : null;
     const memory = [
       ['Hangar', hangar.child],
+      ...(hangarPg ? [['Hangar on PostgreSQL', hangarPg.child] as const] : []),
       ['mlflow models serve', mlflow.child],
       ['MLServer', mlserver.child],
       ['bare Fastify', bare.child],
@@ -412,7 +446,8 @@ export async function runServing(): Promise<void> {
         `${fl.usPerCall.toFixed(1)} µs per call (${fl.cpuUsPerCall.toFixed(1)} µs CPU); rounds ${floors.map((f) => num(f.callsPerS)).join(' / ')}`,
     );
     line(
-      `prediction log over all runs: ${num(logged.served)} inferences served, ${num(logged.dropped)} records dropped (queue full or store failed)`,
+      `prediction log over all runs: ${num(logged.served)} inferences served, ${num(logged.dropped)} records dropped (queue full or store failed)` +
+        (loggedPg ? `; on PostgreSQL ${num(loggedPg.served)} served, ${num(loggedPg.dropped)} dropped` : ''),
     );
     line(
       `server memory after the runs (RSS of the process tree): ${memory.map(([n, c]) => `${n} ${mb(treeMemory(c.pid).rssBytes)}`).join(', ')}`,
@@ -446,6 +481,13 @@ export async function runServing(): Promise<void> {
     line(
       `  paired by round (each round's runs back to back): Hangar V2 / bare ceiling ${pct(ceiling.median)} (rounds ${perRound(ceiling.rounds)})`,
     );
+    if (runs.has('v2pg')) {
+      const onPg = pairedRatio(runs.get('v2pg')!, runs.get('v2')!);
+      line(
+        `  Hangar V2 on PostgreSQL / on SQLite, paired by round: ${pct(onPg.median)} (rounds ${perRound(onPg.rounds)}; ` +
+          `${m('v2pg').serverCpuUsPerReq.toFixed(0)} against ${v2!.serverCpuUsPerReq.toFixed(0)} µs CPU/req, PostgreSQL's own CPU not counted)`,
+      );
+    }
     line(
       `  release features vs the plain deployment, paired by round: canary 50/50 costs ${pct(canCost.median)} req/s ` +
         `(rounds ${perRound(canCost.rounds)}; ${pct(cpuCost(can!))} CPU/req), shadow 100 % ${pct(shaCost.median)} ` +
@@ -496,6 +538,7 @@ export async function runServing(): Promise<void> {
     );
   } finally {
     await stopAll();
+    await dropPgDb?.();
     rmSync(work, { recursive: true, force: true });
     if (pin) pinProcess(process.pid, `0-${coreCount() - 1}`);
   }
