@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import http from 'node:http';
+import net from 'node:net';
 import autocannon from 'autocannon';
 import type { Child } from '../../core/lib/children.js';
 import { coreCount, cpuSeconds, machineCpu, processTree } from '../../core/lib/proc.js';
@@ -104,79 +104,151 @@ class Latencies {
   }
 }
 
+/** Blocks this thread for a bounded time (Atomics.wait on a word nobody changes). */
+const SLEEP_WORD = new Int32Array(new SharedArrayBuffer(4));
+/** The longest the generator sleeps between two turns of its event loop; see runPaced. */
+const MAX_SLEEP_MS = 0.25;
+
+interface PacedConnection {
+  socket: net.Socket;
+  /** The request in flight: when it was due, and whether it is in the measured window. */
+  due: number;
+  counted: boolean;
+  busy: boolean;
+  chunks: Buffer[];
+}
+
 /**
- * Open-loop load at `rate` requests/s over at most `connections` keep-alive sockets: request i is due
- * at start + i / rate and is sent then (or as soon as a socket is free); its latency runs from the
- * due instant to the end of the response. The first `warmupS` seconds warm the server and open the
- * sockets; `onMeasureStart` is called as they end, and only requests due after that are counted.
- * One run for both, so the measured window starts on warm connections rather than with a burst of
- * new ones while requests are already due (which the bare control showed as added latency).
- * Resolves with the measured window's response count, wall time, failures (non-2xx and errors) and
- * every 2xx latency in ms.
+ * Open-loop load at `rate` requests/s over `connections` keep-alive sockets: request i is due at
+ * start + i / rate and is sent then (or as soon as a socket is free); its latency runs from the
+ * due instant to the end of the response. The first `warmupS` seconds warm the server; only
+ * requests due after them are counted, and `onMeasureStart` is called as they end. Resolves with
+ * the measured window's response count, wall time, failures (non-2xx and errors) and every 2xx
+ * latency in ms.
+ *
+ * Two choices keep the generator from adding latency of its own:
+ * - It writes the request's bytes on raw sockets and reads only the status line and
+ *   Content-Length of each answer. Node's HTTP client costs so much per request that at
+ *   8,000 req/s it filled the generator's core, and the latencies then included the generator's
+ *   own queue (in the dev harness the bare route's p99 at that rate was 10–18 ms with it, 1–4 ms
+ *   with this; bench/serving/README.md).
+ * - Between sends it sleeps (Atomics.wait, at most MAX_SLEEP_MS) instead of spinning through its
+ *   event loop. Timers fire about every millisecond and would send requests in clumps. An answer that arrives while it sleeps is read after the sleep, so latencies can
+ *   only be overstated, by at most MAX_SLEEP_MS.
+ * The servers here answer with Content-Length; any other framing fails the run.
  */
 export async function runPaced(
   req: Request,
   s: { connections: number; warmupS: number; durationS: number; rate: number },
   onMeasureStart: () => void,
 ): Promise<{ total: number; seconds: number; bad: number; latencies: Float64Array; count: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: s.connections });
   const url = new URL(req.url);
-  const body = req.body !== undefined ? Buffer.from(req.body) : undefined;
-  const headers = { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+  const body = Buffer.from(req.body ?? '');
+  const headers = Object.entries({ ...req.headers, host: url.host, 'content-length': String(body.length) })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  const wire = Buffer.concat([
+    Buffer.from(`${req.method} ${url.pathname}${url.search} HTTP/1.1\r\n${headers}\r\n`),
+    body,
+  ]);
   const lat = new Latencies();
   let total = 0;
   let bad = 0;
-  const pending = new Set<Promise<void>>();
-  const send = (due: number, counted: boolean) => {
-    const p = new Promise<void>((resolve) => {
-      const r = http.request(
-        { host: url.hostname, port: url.port, path: url.pathname + url.search, method: req.method, headers, agent },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (counted) {
-              total++;
-              if (status >= 200 && status < 300) lat.add(performance.now() - due);
-              else bad++;
-            }
-            resolve();
-          });
-        },
-      );
-      r.on('error', () => {
-        if (counted) bad++;
-        resolve();
-      });
-      r.end(body);
-    });
-    pending.add(p);
-    void p.then(() => pending.delete(p));
+  let failure: Error | null = null;
+  const idle: PacedConnection[] = [];
+  const queued: { due: number; counted: boolean }[] = [];
+  let inFlight = 0;
+
+  const send = (c: PacedConnection, due: number, counted: boolean) => {
+    Object.assign(c, { due, counted, busy: true, chunks: [] });
+    inFlight++;
+    c.socket.write(wire);
   };
+  const finish = (c: PacedConnection, ok: boolean) => {
+    c.busy = false;
+    inFlight--;
+    if (c.counted) {
+      total++;
+      if (ok) lat.add(performance.now() - c.due);
+      else bad++;
+    }
+  };
+  const next = (c: PacedConnection) => {
+    const q = queued.shift();
+    if (q) send(c, q.due, q.counted);
+    else idle.push(c);
+  };
+  const onData = (c: PacedConnection, data: Buffer) => {
+    c.chunks.push(data);
+    const all = c.chunks.length === 1 ? data : Buffer.concat(c.chunks);
+    const headEnd = all.indexOf('\r\n\r\n');
+    if (headEnd < 0) return;
+    const head = all.subarray(0, headEnd).toString('latin1');
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!length) {
+      failure ??= new Error(`paced load: an answer from ${url.host} has no Content-Length`);
+      c.socket.destroy();
+      return;
+    }
+    if (all.length < headEnd + 4 + Number(length[1])) {
+      c.chunks = [all];
+      return;
+    }
+    const status = Number(head.slice(9, 12));
+    finish(c, status >= 200 && status < 300);
+    next(c);
+  };
+  const connections = await Promise.all(
+    Array.from(
+      { length: s.connections },
+      () =>
+        new Promise<PacedConnection>((resolve, reject) => {
+          const socket = net.connect(Number(url.port), url.hostname);
+          const c: PacedConnection = { socket, due: 0, counted: false, busy: false, chunks: [] };
+          socket.setNoDelay(true);
+          socket.once('connect', () => resolve(c));
+          socket.on('error', reject);
+          socket.on('data', (d: Buffer) => onData(c, d));
+          // A connection the server closes is not reused; a request it carried counts as failed.
+          socket.on('close', () => {
+            if (c.busy) finish(c, false);
+            const at = idle.indexOf(c);
+            if (at >= 0) idle.splice(at, 1);
+            c.busy = true;
+          });
+        }),
+    ),
+  );
+  idle.push(...connections);
+  const live = () => connections.some((c) => !c.socket.destroyed);
+
   const start = performance.now();
   const warm = Math.round(s.rate * s.warmupS);
   const n = warm + Math.round(s.rate * s.durationS);
   const dueAt = (i: number) => start + (i * 1000) / s.rate;
   let measuredFrom = 0;
   let i = 0;
-  // The loop yields with setImmediate, not a timer: timers fire about every millisecond, which sent
-  // requests in clumps up to a millisecond late and counted that as latency. The generator owns its
-  // core (see pinning), so keeping it busy costs the server nothing.
-  while (i < n) {
+  while (i < n && !failure && live()) {
     const now = performance.now();
     while (i < n && dueAt(i) <= now) {
       if (i === warm) {
         onMeasureStart();
         measuredFrom = dueAt(i);
       }
-      send(dueAt(i), i >= warm);
+      const c = idle.pop();
+      if (c) send(c, dueAt(i), i >= warm);
+      else queued.push({ due: dueAt(i), counted: i >= warm });
       i++;
     }
+    const gap = dueAt(i) - performance.now();
+    if (gap > 0) Atomics.wait(SLEEP_WORD, 0, 0, Math.min(gap, MAX_SLEEP_MS));
     await new Promise((r) => setImmediate(r));
   }
-  await Promise.all(pending);
+  while ((inFlight > 0 || queued.length > 0) && !failure && live()) await new Promise((r) => setImmediate(r));
   const seconds = (performance.now() - measuredFrom) / 1000;
-  agent.destroy();
+  for (const c of connections) c.socket.destroy();
+  if (failure) throw failure;
+  if (i < n || queued.length > 0) throw new Error(`paced load: ${url.host} closed every connection`);
   return { total, seconds, bad, latencies: lat.values, count: lat.count };
 }
 
